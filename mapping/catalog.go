@@ -1,0 +1,429 @@
+package mapping
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed catalog.yaml
+var catalogYAML []byte
+
+// CatalogYAML returns the embedded catalog file, for generators that derive
+// lookups and documentation from it.
+func CatalogYAML() []byte { return catalogYAML }
+
+// Generation tells the two connector products apart.
+type Generation string
+
+const (
+	GenerationLegacy  Generation = "legacy"
+	GenerationCurrent Generation = "current"
+)
+
+// Outcome is ECS event.outcome.
+type Outcome string
+
+const (
+	OutcomeSuccess Outcome = "success"
+	OutcomeFailure Outcome = "failure"
+	OutcomeUnknown Outcome = "unknown"
+)
+
+// Source says where one generation's events are written.
+type Source struct {
+	Generation   Generation `yaml:"generation"`
+	Provider     string     `yaml:"provider"`
+	ProviderGUID string     `yaml:"provider_guid"`
+	Channels     []string   `yaml:"channels"`
+}
+
+// Category groups events. Current-connector categories cover an ID range.
+type Category struct {
+	Slug       string     `yaml:"slug"`
+	Title      string     `yaml:"title"`
+	Generation Generation `yaml:"generation"`
+	IDFrom     uint32     `yaml:"id_from"`
+	IDTo       uint32     `yaml:"id_to"`
+}
+
+// EventEntry is one catalog event.
+type EventEntry struct {
+	ID          uint32     `yaml:"id"`
+	Name        string     `yaml:"name"`
+	NameAliases []string   `yaml:"name_aliases"`
+	IDAliases   []uint32   `yaml:"id_aliases"`
+	Generation  Generation `yaml:"generation"`
+	Channel     string     `yaml:"channel"`
+	Category    string     `yaml:"category"`
+	Outcome     Outcome    `yaml:"outcome"`
+	Severity    Severity   `yaml:"severity"`
+	Codes       []string   `yaml:"codes"`
+	DataFields  []string   `yaml:"data_fields"`
+	Description string     `yaml:"description"`
+	Remediation string     `yaml:"remediation"`
+}
+
+// CodeEntry is one diagnostic code.
+type CodeEntry struct {
+	Code        string   `yaml:"code"`
+	Aliases     []string `yaml:"aliases"`
+	Name        string   `yaml:"name"`
+	Severity    Severity `yaml:"severity"`
+	Message     string   `yaml:"message"`
+	Remediation string   `yaml:"remediation"`
+}
+
+// Catalog is the parsed, validated catalog with its lookups.
+type Catalog struct {
+	Version    int          `yaml:"version"`
+	Sources    []Source     `yaml:"sources"`
+	Categories []Category   `yaml:"categories"`
+	Events     []EventEntry `yaml:"events"`
+	Codes      []CodeEntry  `yaml:"codes"`
+
+	byID       map[uint32]*EventEntry
+	byName     map[string]*EventEntry
+	byCode     map[string]*CodeEntry
+	byCodeRaw  map[string]*CodeEntry // documented misspellings, upper-cased
+	categories map[string]*Category
+	channels   map[string]Generation // lower-cased channel name
+	providers  map[string]Generation // lower-cased provider name and GUID
+}
+
+var (
+	defaultOnce    sync.Once
+	defaultCatalog *Catalog
+	defaultErr     error
+)
+
+// Default returns the embedded catalog, parsed once.
+func Default() (*Catalog, error) {
+	defaultOnce.Do(func() { defaultCatalog, defaultErr = ParseCatalog(catalogYAML) })
+	return defaultCatalog, defaultErr
+}
+
+// MustDefault is Default for callers that cannot proceed without the
+// catalog; the embedded file is validated by the package tests, so a failure
+// here is a build defect, not a user error.
+func MustDefault() *Catalog {
+	c, err := Default()
+	if err != nil {
+		panic("embedded catalog is invalid: " + err.Error())
+	}
+	return c
+}
+
+// ParseCatalog parses and validates a catalog file.
+func ParseCatalog(data []byte) (*Catalog, error) {
+	var c Catalog
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if err := c.index(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Catalog) index() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("catalog: "+format, args...)) }
+
+	if c.Version != 1 {
+		bad("version %d is not supported (want 1)", c.Version)
+	}
+	c.categories = map[string]*Category{}
+	for i := range c.Categories {
+		cat := &c.Categories[i]
+		if cat.Slug == "" {
+			bad("category %d has no slug", i)
+			continue
+		}
+		if _, dup := c.categories[cat.Slug]; dup {
+			bad("category %q is listed twice", cat.Slug)
+		}
+		if cat.IDTo < cat.IDFrom {
+			bad("category %q: id_to %d is below id_from %d", cat.Slug, cat.IDTo, cat.IDFrom)
+		}
+		c.categories[cat.Slug] = cat
+	}
+
+	c.channels = map[string]Generation{}
+	c.providers = map[string]Generation{}
+	for _, s := range c.Sources {
+		if s.Generation != GenerationLegacy && s.Generation != GenerationCurrent {
+			bad("source generation %q must be legacy or current", s.Generation)
+		}
+		for _, ch := range s.Channels {
+			c.channels[strings.ToLower(ch)] = s.Generation
+		}
+		if s.Provider != "" {
+			c.providers[strings.ToLower(s.Provider)] = s.Generation
+		}
+		if s.ProviderGUID != "" {
+			g, ok := normalizeGUID(s.ProviderGUID)
+			if !ok {
+				bad("source provider_guid %q is not a GUID", s.ProviderGUID)
+			}
+			c.providers[strings.ToLower(g)] = s.Generation
+		}
+	}
+
+	c.byCode = map[string]*CodeEntry{}
+	c.byCodeRaw = map[string]*CodeEntry{}
+	for i := range c.Codes {
+		ce := &c.Codes[i]
+		canon, ok := normalizeHex(ce.Code)
+		if !ok || canon != ce.Code {
+			bad("code %q must be written as 0x followed by 8 upper-case hex digits", ce.Code)
+		}
+		if ce.Name == "" || ce.Message == "" {
+			bad("code %s needs a name and a message", ce.Code)
+		}
+		if _, dup := c.byCode[ce.Code]; dup {
+			bad("code %s is listed twice", ce.Code)
+		}
+		c.byCode[ce.Code] = ce
+		for _, a := range ce.Aliases {
+			c.byCodeRaw[strings.ToUpper(strings.TrimSpace(a))] = ce
+		}
+	}
+
+	c.byID = map[uint32]*EventEntry{}
+	c.byName = map[string]*EventEntry{}
+	addID := func(id uint32, e *EventEntry) {
+		if prev, dup := c.byID[id]; dup {
+			bad("event ID %d is used by both %s and %s", id, prev.Name, e.Name)
+			return
+		}
+		c.byID[id] = e
+	}
+	addName := func(n string, e *EventEntry) {
+		k := strings.ToLower(n)
+		if prev, dup := c.byName[k]; dup {
+			bad("event name %q is used by both %d and %d", n, prev.ID, e.ID)
+			return
+		}
+		c.byName[k] = e
+	}
+	for i := range c.Events {
+		e := &c.Events[i]
+		where := fmt.Sprintf("event %d (%s)", e.ID, e.Name)
+		if e.ID == 0 || e.Name == "" {
+			bad("%s: id and name are required", where)
+		}
+		addID(e.ID, e)
+		for _, a := range e.IDAliases {
+			addID(a, e)
+		}
+		addName(e.Name, e)
+		for _, a := range e.NameAliases {
+			addName(a, e)
+		}
+		switch e.Generation {
+		case GenerationLegacy, GenerationCurrent:
+		default:
+			bad("%s: generation %q must be legacy or current", where, e.Generation)
+		}
+		switch e.Outcome {
+		case OutcomeSuccess, OutcomeFailure, OutcomeUnknown:
+		default:
+			bad("%s: outcome %q must be success, failure or unknown", where, e.Outcome)
+		}
+		if e.Severity == SeverityUnset {
+			bad("%s: severity is required", where)
+		}
+		if g, ok := c.channels[strings.ToLower(e.Channel)]; !ok || g != e.Generation {
+			bad("%s: channel %q is not a %s source channel", where, e.Channel, e.Generation)
+		}
+		if e.Description == "" {
+			bad("%s: description is required", where)
+		}
+		if e.Outcome == OutcomeFailure && e.Remediation == "" {
+			bad("%s: a failure needs a remediation hint", where)
+		}
+		if cat := c.CategoryOf(e); cat == nil {
+			bad("%s: no category (name one, or for current events keep the ID inside a category range)", where)
+		} else if cat.Generation != e.Generation {
+			bad("%s: category %q belongs to the %s generation", where, cat.Slug, cat.Generation)
+		}
+		for _, code := range e.Codes {
+			if _, ok := c.byCode[code]; !ok {
+				bad("%s: related code %q is not in the codes list", where, code)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CategoryOf returns the event's category: the named one, else the range
+// that holds its ID.
+func (c *Catalog) CategoryOf(e *EventEntry) *Category {
+	if e.Category != "" {
+		return c.categories[e.Category]
+	}
+	for i := range c.Categories {
+		cat := &c.Categories[i]
+		if cat.Generation == e.Generation && cat.IDTo > 0 && e.ID >= cat.IDFrom && e.ID <= cat.IDTo {
+			return cat
+		}
+	}
+	return nil
+}
+
+// Category returns a category by slug.
+func (c *Catalog) Category(slug string) *Category { return c.categories[slug] }
+
+// Event looks an event up by ID, aliases included.
+func (c *Catalog) Event(id uint32) *EventEntry { return c.byID[id] }
+
+// EventByName looks an event up by name, case-insensitively, aliases included.
+func (c *Catalog) EventByName(name string) *EventEntry {
+	return c.byName[strings.ToLower(strings.TrimSpace(name))]
+}
+
+// Code looks a diagnostic code up in any accepted spelling.
+func (c *Catalog) Code(raw string) (*CodeEntry, string, bool) {
+	canon, ok := c.NormalizeCode(raw)
+	if !ok {
+		return nil, canon, false
+	}
+	ce := c.byCode[canon]
+	return ce, canon, ce != nil
+}
+
+// NormalizeCode turns any accepted spelling of a diagnostic code into the
+// canonical 0x + 8 upper-case hex digits. Documented misspellings map to the
+// code they stand for; other values are normalised numerically. ok is false
+// when the text is not a hex code at all, and then the trimmed input is
+// returned so it can still be shown.
+func (c *Catalog) NormalizeCode(raw string) (string, bool) {
+	t := strings.TrimSpace(raw)
+	if ce, ok := c.byCodeRaw[strings.ToUpper(t)]; ok {
+		return ce.Code, true
+	}
+	return normalizeHex(t)
+}
+
+// normalizeHex accepts 0x-prefixed hex of any length that fits 32 bits, and
+// bare 8-digit hex, and writes it as 0x%08X.
+func normalizeHex(t string) (string, bool) {
+	digits := t
+	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
+		digits = t[2:]
+	} else if len(t) != 8 {
+		return t, false
+	}
+	if digits == "" || len(digits) > 16 {
+		return t, false
+	}
+	v, err := strconv.ParseUint(digits, 16, 64)
+	if err != nil || v > 0xFFFFFFFF {
+		return t, false
+	}
+	const hexdigits = "0123456789ABCDEF"
+	var b [10]byte
+	b[0], b[1] = '0', 'x'
+	for i := 9; i >= 2; i-- {
+		b[i] = hexdigits[v&0xF]
+		v >>= 4
+	}
+	return string(b[:]), true
+}
+
+// SourceOf reports which connector generation wrote an event, judged by its
+// provider (name or GUID) and channel; ok is false for foreign events.
+func (c *Catalog) SourceOf(provider, providerGUID, channel string) (Generation, bool) {
+	if g, ok := c.providers[strings.ToLower(provider)]; ok && provider != "" {
+		return g, true
+	}
+	if providerGUID != "" {
+		if n, ok := normalizeGUID(providerGUID); ok {
+			if g, ok := c.providers[strings.ToLower(n)]; ok {
+				return g, true
+			}
+		}
+	}
+	if g, ok := c.channels[strings.ToLower(channel)]; ok && channel != "" {
+		return g, true
+	}
+	return "", false
+}
+
+// Lookup resolves what an admin types into intunectl explain: an event ID,
+// an event name, or a diagnostic code.
+func (c *Catalog) Lookup(q string) (*EventEntry, *CodeEntry) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil, nil
+	}
+	if strings.HasPrefix(q, "0x") || strings.HasPrefix(q, "0X") {
+		ce, _, _ := c.Code(q)
+		return nil, ce
+	}
+	if id, err := strconv.ParseUint(q, 10, 32); err == nil {
+		return c.Event(uint32(id)), nil
+	}
+	if e := c.EventByName(q); e != nil {
+		return e, nil
+	}
+	for i := range c.Codes {
+		if strings.EqualFold(c.Codes[i].Name, q) {
+			return nil, &c.Codes[i]
+		}
+	}
+	if ce, _, ok := c.Code(q); ok {
+		return nil, ce
+	}
+	return nil, nil
+}
+
+// EventsSorted returns the events ordered by generation (legacy first) and
+// ID, the order used in generated tables.
+func (c *Catalog) EventsSorted() []*EventEntry {
+	out := make([]*EventEntry, len(c.Events))
+	for i := range c.Events {
+		out[i] = &c.Events[i]
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Generation != out[j].Generation {
+			return out[i].Generation == GenerationLegacy
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// normalizeGUID writes a GUID upper-case with braces, as Windows renders it.
+func normalizeGUID(s string) (string, bool) {
+	t := strings.Trim(strings.TrimSpace(s), "{}")
+	if len(t) != 36 {
+		return s, false
+	}
+	for i := 0; i < 36; i++ {
+		ch := t[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if ch != '-' {
+				return s, false
+			}
+			continue
+		}
+		if !isHex(ch) {
+			return s, false
+		}
+	}
+	return "{" + strings.ToUpper(t) + "}", true
+}
+
+func isHex(ch byte) bool {
+	return ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f' || ch >= 'A' && ch <= 'F'
+}

@@ -1,0 +1,111 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Config is the enrichment configuration shared by every component that
+// enriches (the receiver and the processor embed it under the same keys), so
+// severity overrides are written once and mean the same everywhere.
+type Config struct {
+	// SeverityOverrides change the catalog's severity for an event, a
+	// diagnostic code, or an event with a particular code.
+	SeverityOverrides []SeverityOverride `mapstructure:"severity_overrides"`
+	// IncludeOriginal keeps the event's text in event.original.
+	IncludeOriginal bool `mapstructure:"include_original"`
+}
+
+// SeverityOverride sets the severity of matching events. Event is an event
+// ID or catalog name; Code a diagnostic code. With both set, it applies only
+// to that event carrying that code. Precedence: event+code, then code, then
+// event.
+type SeverityOverride struct {
+	Event    string   `mapstructure:"event"`
+	Code     string   `mapstructure:"code"`
+	Severity Severity `mapstructure:"severity"`
+}
+
+// Validate checks the overrides against the catalog: names must exist, codes
+// must be hex, and each override must say what it applies to.
+func (c Config) Validate() error {
+	cat, err := Default()
+	if err != nil {
+		return err
+	}
+	_, err = compileOverrides(cat, c.SeverityOverrides)
+	return err
+}
+
+type pairKey struct {
+	event uint32
+	code  string
+}
+
+type overrides struct {
+	event map[uint32]Severity
+	code  map[string]Severity
+	pair  map[pairKey]Severity
+}
+
+func compileOverrides(cat *Catalog, list []SeverityOverride) (overrides, error) {
+	o := overrides{event: map[uint32]Severity{}, code: map[string]Severity{}, pair: map[pairKey]Severity{}}
+	var errs []error
+	for i, ov := range list {
+		where := fmt.Sprintf("severity_overrides[%d]", i)
+		if ov.Severity == SeverityUnset {
+			errs = append(errs, fmt.Errorf("%s: severity is required (verbose, information, warning, error or critical)", where))
+		}
+		if ov.Event == "" && ov.Code == "" {
+			errs = append(errs, fmt.Errorf("%s: set event (an event ID or name), code (a diagnostic code such as 0x00000400), or both", where))
+			continue
+		}
+		var id uint32
+		if ov.Event != "" {
+			ev := strings.TrimSpace(ov.Event)
+			if n, err := strconv.ParseUint(ev, 10, 32); err == nil {
+				// Unknown IDs are allowed: an override can give an event
+				// the catalog does not know yet a severity of its own.
+				id = uint32(n)
+			} else if e := cat.EventByName(ev); e != nil {
+				id = e.ID
+			} else {
+				errs = append(errs, fmt.Errorf("%s: event %q is neither an event ID nor a catalog event name (see intunectl explain)", where, ov.Event))
+				continue
+			}
+		}
+		var code string
+		if ov.Code != "" {
+			c, ok := cat.NormalizeCode(ov.Code)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: code %q is not a hex diagnostic code like 0x00000400", where, ov.Code))
+				continue
+			}
+			code = c
+		}
+		switch {
+		case id != 0 && code != "":
+			o.pair[pairKey{id, code}] = ov.Severity
+		case id != 0:
+			o.event[id] = ov.Severity
+		default:
+			o.code[code] = ov.Severity
+		}
+	}
+	return o, errors.Join(errs...)
+}
+
+func (o overrides) apply(id uint32, code string, s Severity) Severity {
+	if v, ok := o.pair[pairKey{id, code}]; ok && code != "" {
+		return v
+	}
+	if v, ok := o.code[code]; ok && code != "" {
+		return v
+	}
+	if v, ok := o.event[id]; ok {
+		return v
+	}
+	return s
+}

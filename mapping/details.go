@@ -1,0 +1,318 @@
+package mapping
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+)
+
+// Details is what enrichment reads out of an event's data: the well-known
+// values mapped to contract fields, and everything else kept by name.
+type Details struct {
+	// Data is every EventData item by name; unnamed items are named
+	// param1, param2, ... by position unless the catalog knows the
+	// template's field names.
+	Data []wineventlog.Data
+	// Metric is set for legacy events, whose one unnamed Data holds JSON.
+	Metric *Metric
+
+	UserID, DeviceID, CA, Template, Thumbprint, SerialNumber string
+	RequestID, UploadState                                   string
+	// DiagCode is the code as written; DiagCodeFromText is true when it was
+	// found inside a text ("DiagnosticException: 0x...") rather than in a
+	// field of its own.
+	DiagCode         string
+	DiagCodeFromText bool
+	DiagText         string
+	Exception        string
+}
+
+// Metric is the legacy connector's event payload.
+type Metric struct {
+	Name  string
+	Value string
+	// Dimensions flattened (nested objects joined with dots), sorted by key
+	// for stable output.
+	Dimensions []wineventlog.Data
+}
+
+type detailField uint8
+
+const (
+	fNone detailField = iota
+	fUserID
+	fDeviceID
+	fCA
+	fTemplate
+	fThumbprint
+	fSerial
+	fRequestID
+	fUploadState
+	fDiagCode
+	fDiagText
+	fException
+)
+
+// detailKeys maps data names, lower-cased with separators removed, to the
+// contract field they fill. Legacy dimension names are not published, so the
+// common spellings of each concept are accepted.
+var detailKeys = map[string]detailField{
+	"userid": fUserID, "user": fUserID, "intuneuserid": fUserID, "aaduserid": fUserID,
+	"deviceid": fDeviceID, "intunedeviceid": fDeviceID, "aaddeviceid": fDeviceID, "device": fDeviceID,
+	"certificateauthority": fCA, "certificationauthority": fCA, "caname": fCA, "ca": fCA,
+	"caconfig": fCA, "issuingca": fCA, "certificateauthorityname": fCA,
+	"templatename": fTemplate, "certificatetemplate": fTemplate, "certificatetemplatename": fTemplate,
+	"template": fTemplate, "certtemplate": fTemplate,
+	"thumbprint": fThumbprint, "certificatethumbprint": fThumbprint, "certthumbprint": fThumbprint,
+	"serialnumber": fSerial, "certificateserialnumber": fSerial, "certserialnumber": fSerial, "serial": fSerial,
+	"requestid": fRequestID, "certificaterequestid": fRequestID,
+	"uploadstate":    fUploadState,
+	"diagnosticcode": fDiagCode, "diagnosticscode": fDiagCode, "diagcode": fDiagCode,
+	"diagnostictext": fDiagText, "diagnosticstext": fDiagText, "diagnosticmessage": fDiagText,
+	"exception": fException, "exceptiontext": fException,
+}
+
+func keyField(name string) detailField {
+	var buf [48]byte
+	k := buf[:0]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			k = append(k, c+'a'-'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			k = append(k, c)
+		case c == '_' || c == '-' || c == ' ' || c == '.':
+		default:
+			return fNone
+		}
+		if len(k) == len(buf) {
+			return fNone
+		}
+	}
+	return detailKeys[string(k)]
+}
+
+func (d *Details) set(f detailField, v string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return
+	}
+	p := d.fieldPtr(f)
+	if p != nil && *p == "" {
+		*p = v
+	}
+}
+
+func (d *Details) fieldPtr(f detailField) *string {
+	switch f {
+	case fUserID:
+		return &d.UserID
+	case fDeviceID:
+		return &d.DeviceID
+	case fCA:
+		return &d.CA
+	case fTemplate:
+		return &d.Template
+	case fThumbprint:
+		return &d.Thumbprint
+	case fSerial:
+		return &d.SerialNumber
+	case fRequestID:
+		return &d.RequestID
+	case fUploadState:
+		return &d.UploadState
+	case fDiagCode:
+		return &d.DiagCode
+	case fDiagText:
+		return &d.DiagText
+	case fException:
+		return &d.Exception
+	}
+	return nil
+}
+
+// ExtractDetails reads an event's data. fieldNames, when it has one name per
+// unnamed item, names PowerShell's positional Properties the way the XML
+// form names them, so both formats give the same record.
+func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
+	var d Details
+	unnamed := 0
+	for _, it := range ev.EventData {
+		if it.Name == "" {
+			unnamed++
+		}
+	}
+	useNames := unnamed == len(ev.EventData) && unnamed > 0 && unnamed == len(fieldNames)
+	d.Data = make([]wineventlog.Data, 0, len(ev.EventData))
+	pos := 0
+	for _, it := range ev.EventData {
+		name := it.Name
+		if name == "" {
+			pos++
+			if useNames {
+				name = fieldNames[pos-1]
+			} else {
+				name = "param" + strconv.Itoa(pos)
+			}
+		}
+		d.Data = append(d.Data, wineventlog.Data{Name: name, Value: it.Value})
+		if f := keyField(name); f != fNone {
+			d.set(f, it.Value)
+		} else if d.Metric == nil && it.Name == "" {
+			d.Metric = parseMetric(it.Value)
+		}
+	}
+	for _, it := range ev.UserData {
+		leaf := it.Name
+		if i := strings.LastIndexByte(leaf, '.'); i >= 0 {
+			leaf = leaf[i+1:]
+		}
+		if f := keyField(leaf); f != fNone {
+			d.set(f, it.Value)
+		}
+	}
+	if d.Metric != nil {
+		for _, dim := range d.Metric.Dimensions {
+			leaf := dim.Name
+			if i := strings.LastIndexByte(leaf, '.'); i >= 0 {
+				leaf = leaf[i+1:]
+			}
+			if f := keyField(leaf); f != fNone {
+				d.set(f, dim.Value)
+			}
+		}
+	}
+	if d.DiagCode == "" {
+		for _, t := range [...]string{d.DiagText, d.Exception, ev.Message} {
+			if c := codeInText(t); c != "" {
+				d.DiagCode, d.DiagCodeFromText = c, true
+				break
+			}
+		}
+	}
+	return d
+}
+
+// parseMetric recognises {"Metric":{"Dimensions":{...},"Name":...,"Value":...}}
+// with keys in any letter case. Anything else is not a metric.
+func parseMetric(s string) *Metric {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != '{' || !strings.Contains(strings.ToLower(t), "metric") {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(t))
+	dec.UseNumber()
+	var top map[string]any
+	if err := dec.Decode(&top); err != nil {
+		return nil
+	}
+	raw, ok := getFold(top, "Metric").(map[string]any)
+	if !ok {
+		return nil
+	}
+	m := &Metric{Name: scalarString(getFold(raw, "Name")), Value: scalarString(getFold(raw, "Value"))}
+	if dims, ok := getFold(raw, "Dimensions").(map[string]any); ok {
+		flatten("", dims, &m.Dimensions)
+		sort.Slice(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name })
+	}
+	return m
+}
+
+func getFold(m map[string]any, key string) any {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+func flatten(prefix string, m map[string]any, out *[]wineventlog.Data) {
+	for k, v := range m {
+		name := k
+		if prefix != "" {
+			name = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok {
+			flatten(name, sub, out)
+			continue
+		}
+		*out = append(*out, wineventlog.Data{Name: name, Value: scalarString(v)})
+	}
+}
+
+func scalarString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+}
+
+// codeInText finds "DiagnosticException: 0x..." inside a message or an
+// exception text, which is where current connectors put the code when there
+// is no field for it.
+func codeInText(s string) string {
+	const marker = "diagnosticexception"
+	if len(s) < len(marker) {
+		return ""
+	}
+	lower := strings.ToLower(s)
+	for from := 0; ; {
+		i := strings.Index(lower[from:], marker)
+		if i < 0 {
+			return ""
+		}
+		j := from + i + len(marker)
+		for j < len(s) && (s[j] == ':' || s[j] == ' ' || s[j] == '\t' || s[j] == '=') {
+			j++
+		}
+		if j+2 < len(s) && s[j] == '0' && (s[j+1] == 'x' || s[j+1] == 'X') {
+			k := j + 2
+			for k < len(s) && isHex(s[k]) {
+				k++
+			}
+			if k > j+2 {
+				return s[j:k]
+			}
+		}
+		from = j
+	}
+}
+
+// exceptionSummary splits a .NET exception text into its type and its first
+// line, e.g. "System.InvalidOperationException: Unable to revoke ...".
+func exceptionSummary(ex string) (typ, first string) {
+	first = ex
+	if i := strings.IndexAny(first, "\r\n"); i >= 0 {
+		first = first[:i]
+	}
+	first = strings.TrimSpace(first)
+	if i := strings.Index(first, ": "); i > 0 {
+		cand := first[:i]
+		if strings.Contains(cand, ".") && !strings.ContainsAny(cand, " \t") {
+			typ = cand
+		}
+	} else if !strings.ContainsAny(first, " \t") && strings.Contains(first, "Exception") {
+		typ = first
+	}
+	return typ, first
+}
