@@ -96,7 +96,11 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 	res.Severity = sev
 	si := sev.Info()
 
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.TimeCreated))
+	if !ev.TimeCreated.IsZero() {
+		// A missing time stays unset so that exporters fall back to the
+		// observed time instead of a date in 1754.
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.TimeCreated))
+	}
 	lr.SetSeverityNumber(si.Number)
 	lr.SetSeverityText(si.Text)
 

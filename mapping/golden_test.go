@@ -97,4 +97,3 @@ func compareLines(t *testing.T, name string, want, got []byte) {
 		}
 	}
 }
-
