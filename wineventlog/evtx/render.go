@@ -66,15 +66,25 @@ func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) e
 		}
 		switch n.kind {
 		case nodeElement:
+			if r.omitted(n, vals) {
+				continue
+			}
+			if items, ok := r.arrayContent(n, vals); ok {
+				// Windows renders an array substitution by repeating the
+				// element that holds it, once per item.
+				for _, it := range items {
+					e := &xelem{name: n.name}
+					if err := r.resolveAttrs(e, n, vals, depth); err != nil {
+						return err
+					}
+					r.addText(e, it)
+					parent.kids = append(parent.kids, xnode{kind: xElement, elem: e})
+				}
+				continue
+			}
 			e := &xelem{name: n.name}
-			for _, a := range n.attrs {
-				s, present, err := r.attrValue(a.value, vals, depth)
-				if err != nil {
-					return err
-				}
-				if present {
-					e.attrs = append(e.attrs, xattr{a.name, s})
-				}
+			if err := r.resolveAttrs(e, n, vals, depth); err != nil {
+				return err
 			}
 			if err := r.resolve(n.children, vals, e, depth+1); err != nil {
 				return err
@@ -122,6 +132,54 @@ func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) e
 		}
 	}
 	return nil
+}
+
+func (r *resolver) resolveAttrs(e *xelem, n *node, vals []value, depth int) error {
+	for _, a := range n.attrs {
+		s, present, err := r.attrValue(a.value, vals, depth)
+		if err != nil {
+			return err
+		}
+		if present {
+			e.attrs = append(e.attrs, xattr{a.name, s})
+		}
+	}
+	return nil
+}
+
+// omitted reports an element whose content is an optional substitution
+// with no value: it is left out altogether, as libevtx and Windows do.
+func (r *resolver) omitted(n *node, vals []value) bool {
+	if len(n.children) != 1 || n.children[0].kind != nodeSubst || !n.children[0].optional {
+		return false
+	}
+	id := int(n.children[0].subID)
+	return id >= len(vals) || vals[id].typ == typeNull
+}
+
+// arrayContent returns the rendered items when the element's content is a
+// single array substitution.
+func (r *resolver) arrayContent(n *node, vals []value) ([]string, bool) {
+	if len(n.children) != 1 || n.children[0].kind != nodeSubst {
+		return nil, false
+	}
+	id := int(n.children[0].subID)
+	if id >= len(vals) || vals[id].typ&typeArray == 0 {
+		return nil, false
+	}
+	v := vals[id]
+	t := v.typ &^ typeArray
+	r.arr = splitArray(t, r.c.data[v.off:v.off+v.size], r.arr[:0])
+	items := make([]string, len(r.arr))
+	for i, b := range r.arr {
+		r.buf = appendValue(r.buf[:0], t, b)
+		r.text += len(r.buf)
+		items[i] = string(r.buf)
+	}
+	if len(items) == 0 {
+		items = append(items, "")
+	}
+	return items, true
 }
 
 func (r *resolver) parseNested(v value, depth int) ([]*node, error) {

@@ -147,10 +147,9 @@ func appendValue(dst []byte, t byte, b []byte) []byte {
 	return appendHexUpper(dst, b)
 }
 
-// appendArray renders array substitutions as Windows does in EventData: the
-// items joined by commas is not what Windows does; it repeats the element.
-// The caller handles repetition (see resolveSubst); this renders one flat
-// string for attribute context, items separated by a comma.
+// appendArray renders an array in a single string, items separated by
+// commas, for where the element cannot be repeated (an attribute, mixed
+// content).
 func appendArray(dst []byte, t byte, b []byte) []byte {
 	items := splitArray(t, b, nil)
 	for i, it := range items {
