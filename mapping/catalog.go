@@ -95,6 +95,7 @@ type Catalog struct {
 	categories map[string]*Category
 	channels   map[string]Generation // lower-cased channel name
 	providers  map[string]Generation // lower-cased provider name and GUID
+	exact      map[string]Generation // provider and channel names as written
 }
 
 var (
@@ -159,15 +160,18 @@ func (c *Catalog) index() error {
 
 	c.channels = map[string]Generation{}
 	c.providers = map[string]Generation{}
+	c.exact = map[string]Generation{}
 	for _, s := range c.Sources {
 		if s.Generation != GenerationLegacy && s.Generation != GenerationCurrent {
 			bad("source generation %q must be legacy or current", s.Generation)
 		}
 		for _, ch := range s.Channels {
 			c.channels[strings.ToLower(ch)] = s.Generation
+			c.exact[ch] = s.Generation
 		}
 		if s.Provider != "" {
 			c.providers[strings.ToLower(s.Provider)] = s.Generation
+			c.exact[s.Provider] = s.Generation
 		}
 		if s.ProviderGUID != "" {
 			g, ok := normalizeGUID(s.ProviderGUID)
@@ -343,6 +347,14 @@ func normalizeHex(t string) (string, bool) {
 // SourceOf reports which connector generation wrote an event, judged by its
 // provider (name or GUID) and channel; ok is false for foreign events.
 func (c *Catalog) SourceOf(provider, providerGUID, channel string) (Generation, bool) {
+	// Exact spellings first: they are what Windows writes, and the lookup
+	// then costs no allocation.
+	if g, ok := c.exact[provider]; ok && provider != "" {
+		return g, true
+	}
+	if g, ok := c.exact[channel]; ok && channel != "" {
+		return g, true
+	}
 	if g, ok := c.providers[strings.ToLower(provider)]; ok && provider != "" {
 		return g, true
 	}

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -201,70 +200,61 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 // with keys in any letter case. Anything else is not a metric.
 func parseMetric(s string) *Metric {
 	t := strings.TrimSpace(s)
-	if len(t) < 2 || t[0] != '{' || !strings.Contains(strings.ToLower(t), "metric") {
+	if len(t) < 2 || t[0] != '{' || !containsFold(t, "metric") {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(t))
-	dec.UseNumber()
-	var top map[string]any
-	if err := dec.Decode(&top); err != nil {
-		return nil
-	}
-	raw, ok := getFold(top, "Metric").(map[string]any)
+	flat, ok := flattenJSONObject(t)
 	if !ok {
 		return nil
 	}
-	m := &Metric{Name: scalarString(getFold(raw, "Name")), Value: scalarString(getFold(raw, "Value"))}
-	if dims, ok := getFold(raw, "Dimensions").(map[string]any); ok {
-		flatten("", dims, &m.Dimensions)
+	var m *Metric
+	for _, kv := range flat {
+		dot := strings.IndexByte(kv.Name, '.')
+		if dot < 0 || !strings.EqualFold(kv.Name[:dot], "metric") {
+			continue
+		}
+		if m == nil {
+			m = &Metric{}
+		}
+		rest := kv.Name[dot+1:]
+		switch {
+		case strings.EqualFold(rest, "name"):
+			m.Name = kv.Value
+		case strings.EqualFold(rest, "value"):
+			m.Value = kv.Value
+		case len(rest) > len("dimensions.") && strings.EqualFold(rest[:len("dimensions.")], "dimensions."):
+			m.Dimensions = append(m.Dimensions, wineventlog.Data{Name: rest[len("dimensions."):], Value: kv.Value})
+		}
+	}
+	if m != nil && len(m.Dimensions) > 1 {
 		sort.Slice(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name })
 	}
 	return m
 }
 
-func getFold(m map[string]any, key string) any {
-	if v, ok := m[key]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return nil
-}
+// containsFold reports whether s contains the lower-case ASCII word sub in
+// any letter case, without allocating.
+func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
 
-func flatten(prefix string, m map[string]any, out *[]wineventlog.Data) {
-	for k, v := range m {
-		name := k
-		if prefix != "" {
-			name = prefix + "." + k
+// indexFold is strings.Index ignoring ASCII letter case; sub must be lower
+// case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
 		}
-		if sub, ok := v.(map[string]any); ok {
-			flatten(name, sub, out)
-			continue
+		if j == len(sub) {
+			return i
 		}
-		*out = append(*out, wineventlog.Data{Name: name, Value: scalarString(v)})
 	}
-}
-
-func scalarString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		return strconv.FormatBool(x)
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return ""
-		}
-		return string(b)
-	}
+	return -1
 }
 
 // codeInText finds "DiagnosticException: 0x..." inside a message or an
@@ -272,12 +262,8 @@ func scalarString(v any) string {
 // is no field for it.
 func codeInText(s string) string {
 	const marker = "diagnosticexception"
-	if len(s) < len(marker) {
-		return ""
-	}
-	lower := strings.ToLower(s)
-	for from := 0; ; {
-		i := strings.Index(lower[from:], marker)
+	for from := 0; from < len(s); {
+		i := indexFold(s[from:], marker)
 		if i < 0 {
 			return ""
 		}
@@ -296,6 +282,7 @@ func codeInText(s string) string {
 		}
 		from = j
 	}
+	return ""
 }
 
 // exceptionSummary splits a .NET exception text into its type and its first

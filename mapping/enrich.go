@@ -104,82 +104,113 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 	lr.SetSeverityNumber(si.Number)
 	lr.SetSeverityText(si.Text)
 
-	a := lr.Attributes()
-	a.EnsureCapacity(48)
+	// Values first, then the attributes in tree order (see lessPath), which
+	// lets the projections skip sorting.
 	idText := strconv.FormatUint(uint64(ev.EventID), 10)
-	a.PutStr(AttrEventKind, EventKind)
-	a.PutStr(AttrEventModule, EventModule)
-	a.PutStr(AttrEventDataset, EventDataset)
-	provider := ev.ProviderName
-	if provider == "" {
-		provider = ev.EventSourceName
-	}
-	if provider == "" {
-		provider = ev.Channel
-	}
-	putNonEmpty(a, AttrEventProvider, provider)
-	a.PutStr(AttrEventCode, idText)
-	if entry != nil {
-		a.PutStr(AttrEventAction, entry.Name)
-	}
-	a.PutStr(AttrEventOutcome, string(res.Outcome))
-	a.PutInt(AttrEventSeverity, int64(si.SplunkSeverityID))
-	a.PutStr(AttrEventID, Fingerprint(ev))
-	if en.includeOriginal && ev.Original != "" {
-		a.PutStr(AttrEventOriginal, ev.Original)
-	}
-	a.PutStr(AttrLogLevel, si.Name)
-	putNonEmpty(a, AttrHostName, ev.Computer)
-	putNonEmpty(a, AttrUserID, d.UserID)
-	putNonEmpty(a, AttrDeviceID, d.DeviceID)
-
-	// error.*: what went wrong, for failures and non-success codes.
+	provider := firstNonEmpty(ev.ProviderName, ev.EventSourceName, ev.Channel)
 	errType, exFirst := "", ""
 	if d.Exception != "" {
 		errType, exFirst = exceptionSummary(d.Exception)
 	}
 	codeIsError := codeText != "" && codeText != "0x00000000"
+	errMsg := ""
+	withError := res.Outcome == OutcomeFailure || codeIsError || d.Exception != ""
+	if withError {
+		switch {
+		case code != nil && codeIsError:
+			errMsg = code.Message
+		case d.DiagText != "":
+			errMsg = d.DiagText
+		case exFirst != "":
+			errMsg = exFirst
+		}
+	}
+	remediation := ""
+	if code != nil && codeIsError && code.Remediation != "" {
+		remediation = code.Remediation
+	} else if entry != nil {
+		remediation = entry.Remediation
+	}
+
+	a := lr.Attributes()
+	a.EnsureCapacity(48)
+	putNonEmpty(a, AttrDeviceID, d.DeviceID)
 	if res.HasCode && codeIsError {
 		a.PutStr(AttrErrorCode, codeText)
 	}
-	if res.Outcome == OutcomeFailure || codeIsError || d.Exception != "" {
-		msg := ""
-		switch {
-		case code != nil && codeIsError:
-			msg = code.Message
-		case d.DiagText != "":
-			msg = d.DiagText
-		case exFirst != "":
-			msg = exFirst
-		}
-		putNonEmpty(a, AttrErrorMessage, msg)
-		putNonEmpty(a, AttrErrorType, errType)
+	if withError {
+		putNonEmpty(a, AttrErrorMessage, errMsg)
 		putNonEmpty(a, AttrErrorStack, d.Exception)
+		putNonEmpty(a, AttrErrorType, errType)
 	}
+	if entry != nil {
+		a.PutStr(AttrEventAction, entry.Name)
+	}
+	a.PutStr(AttrEventCode, idText)
+	a.PutStr(AttrEventDataset, EventDataset)
+	a.PutStr(AttrEventID, Fingerprint(ev))
+	a.PutStr(AttrEventKind, EventKind)
+	a.PutStr(AttrEventModule, EventModule)
+	if en.includeOriginal && ev.Original != "" {
+		a.PutStr(AttrEventOriginal, ev.Original)
+	}
+	a.PutStr(AttrEventOutcome, string(res.Outcome))
+	putNonEmpty(a, AttrEventProvider, provider)
+	a.PutInt(AttrEventSeverity, int64(si.SplunkSeverityID))
+	putNonEmpty(a, AttrHostName, ev.Computer)
 
-	// winlog.*
+	if entry != nil {
+		if cat := en.cat.CategoryOf(entry); cat != nil {
+			a.PutStr(AttrIntuneCategory, cat.Slug)
+		}
+	}
+	putNonEmpty(a, AttrIntuneSerialNumber, d.SerialNumber)
+	putNonEmpty(a, AttrIntuneTemplate, d.Template)
+	putNonEmpty(a, AttrIntuneThumbprint, d.Thumbprint)
+	putNonEmpty(a, AttrIntuneCA, d.CA)
+	if entry != nil {
+		a.PutStr(AttrIntuneDescription, entry.Description)
+	}
+	if d.Metric != nil && len(d.Metric.Dimensions) > 0 {
+		putData(a.PutEmptyMap(AttrIntuneDetails), d.Metric.Dimensions)
+	}
+	if res.HasCode {
+		a.PutStr(AttrIntuneDiagCode, codeText)
+		a.PutBool(AttrIntuneDiagMatched, res.CodeMatched)
+		if code != nil {
+			a.PutStr(AttrIntuneDiagMessage, code.Message)
+			a.PutStr(AttrIntuneDiagName, code.Name)
+		}
+	}
+	putNonEmpty(a, AttrIntuneDiagText, d.DiagText)
+	a.PutStr(AttrIntuneEnrichmentVersion, EnrichmentVersion)
+	if len(warnings) > 0 {
+		s := a.PutEmptySlice(AttrIntuneWarnings)
+		for _, w := range warnings {
+			s.AppendEmpty().SetStr(w)
+		}
+	}
+	if gen != "" {
+		a.PutStr(AttrIntuneGeneration, string(gen))
+	}
+	a.PutBool(AttrIntuneMatched, entry != nil)
+	if d.Metric != nil {
+		putNonEmpty(a, AttrIntuneMetricName, d.Metric.Name)
+		putNonEmpty(a, AttrIntuneMetricValue, d.Metric.Value)
+	}
+	putNonEmpty(a, AttrIntuneRemediation, remediation)
+	putNonEmpty(a, AttrIntuneRequestID, d.RequestID)
+	putNonEmpty(a, AttrIntuneUploadState, d.UploadState)
+	a.PutStr(AttrLogLevel, si.Name)
+	putNonEmpty(a, AttrUserID, d.UserID)
+
+	putNonEmpty(a, AttrWinlogActivityID, ev.ActivityID)
 	putNonEmpty(a, AttrWinlogChannel, ev.Channel)
 	putNonEmpty(a, AttrWinlogComputerName, ev.Computer)
+	if len(d.Data) > 0 {
+		putData(a.PutEmptyMap(AttrWinlogEventData), d.Data)
+	}
 	a.PutStr(AttrWinlogEventID, idText)
-	putNonEmpty(a, AttrWinlogProviderName, ev.ProviderName)
-	putNonEmpty(a, AttrWinlogProviderGUID, ev.ProviderGUID)
-	if ev.RecordID != 0 {
-		a.PutStr(AttrWinlogRecordID, strconv.FormatUint(ev.RecordID, 10))
-	}
-	a.PutInt(AttrWinlogLevel, int64(ev.Level))
-	if ev.Version != nil {
-		a.PutInt(AttrWinlogVersion, int64(*ev.Version))
-	}
-	if ev.TaskText != "" {
-		a.PutStr(AttrWinlogTask, ev.TaskText)
-	} else if ev.Task != 0 {
-		a.PutStr(AttrWinlogTask, strconv.FormatUint(uint64(ev.Task), 10))
-	}
-	if ev.OpcodeText != "" {
-		a.PutStr(AttrWinlogOpcode, ev.OpcodeText)
-	} else if ev.Opcode != nil {
-		a.PutStr(AttrWinlogOpcode, strconv.FormatUint(uint64(*ev.Opcode), 10))
-	}
 	if len(ev.KeywordsText) > 0 {
 		s := a.PutEmptySlice(AttrWinlogKeywords)
 		s.EnsureCapacity(len(ev.KeywordsText))
@@ -189,77 +220,44 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 	} else if ev.Keywords != 0 {
 		a.PutEmptySlice(AttrWinlogKeywords).AppendEmpty().SetStr("0x" + strconv.FormatUint(ev.Keywords, 16))
 	}
+	a.PutInt(AttrWinlogLevel, int64(ev.Level))
+	if ev.OpcodeText != "" {
+		a.PutStr(AttrWinlogOpcode, ev.OpcodeText)
+	} else if ev.Opcode != nil {
+		a.PutStr(AttrWinlogOpcode, strconv.FormatUint(uint64(*ev.Opcode), 10))
+	}
 	if ev.ProcessID != nil {
 		a.PutInt(AttrWinlogProcessPID, int64(*ev.ProcessID))
 	}
 	if ev.ThreadID != nil {
 		a.PutInt(AttrWinlogThreadID, int64(*ev.ThreadID))
 	}
-	putNonEmpty(a, AttrWinlogActivityID, ev.ActivityID)
-	putNonEmpty(a, AttrWinlogRelatedActivityID, ev.RelatedActivityID)
-	putNonEmpty(a, AttrWinlogUserIdentifier, ev.UserSID)
-	if len(d.Data) > 0 {
-		putData(a.PutEmptyMap(AttrWinlogEventData), d.Data)
+	putNonEmpty(a, AttrWinlogProviderGUID, ev.ProviderGUID)
+	putNonEmpty(a, AttrWinlogProviderName, ev.ProviderName)
+	if ev.RecordID != 0 {
+		a.PutStr(AttrWinlogRecordID, strconv.FormatUint(ev.RecordID, 10))
 	}
+	putNonEmpty(a, AttrWinlogRelatedActivityID, ev.RelatedActivityID)
+	if ev.TaskText != "" {
+		a.PutStr(AttrWinlogTask, ev.TaskText)
+	} else if ev.Task != 0 {
+		a.PutStr(AttrWinlogTask, strconv.FormatUint(uint64(ev.Task), 10))
+	}
+	putNonEmpty(a, AttrWinlogUserIdentifier, ev.UserSID)
 	if len(ev.UserData) > 0 {
 		putData(a.PutEmptyMap(AttrWinlogUserData), ev.UserData)
 	}
-
-	// intune.*
-	if gen != "" {
-		a.PutStr(AttrIntuneGeneration, string(gen))
-	}
-	a.PutBool(AttrIntuneMatched, entry != nil)
-	if entry != nil {
-		if cat := en.cat.CategoryOf(entry); cat != nil {
-			a.PutStr(AttrIntuneCategory, cat.Slug)
-		}
-		a.PutStr(AttrIntuneDescription, entry.Description)
-	}
-	remediation := ""
-	if code != nil && codeIsError && code.Remediation != "" {
-		remediation = code.Remediation
-	} else if entry != nil {
-		remediation = entry.Remediation
-	}
-	putNonEmpty(a, AttrIntuneRemediation, remediation)
-	if res.HasCode {
-		a.PutStr(AttrIntuneDiagCode, codeText)
-		if code != nil {
-			a.PutStr(AttrIntuneDiagName, code.Name)
-			a.PutStr(AttrIntuneDiagMessage, code.Message)
-		}
-		a.PutBool(AttrIntuneDiagMatched, res.CodeMatched)
-	}
-	putNonEmpty(a, AttrIntuneDiagText, d.DiagText)
-	putNonEmpty(a, AttrIntuneCA, d.CA)
-	putNonEmpty(a, AttrIntuneTemplate, d.Template)
-	putNonEmpty(a, AttrIntuneThumbprint, d.Thumbprint)
-	putNonEmpty(a, AttrIntuneSerialNumber, d.SerialNumber)
-	putNonEmpty(a, AttrIntuneRequestID, d.RequestID)
-	putNonEmpty(a, AttrIntuneUploadState, d.UploadState)
-	if d.Metric != nil {
-		putNonEmpty(a, AttrIntuneMetricName, d.Metric.Name)
-		putNonEmpty(a, AttrIntuneMetricValue, d.Metric.Value)
-		if len(d.Metric.Dimensions) > 0 {
-			putData(a.PutEmptyMap(AttrIntuneDetails), d.Metric.Dimensions)
-		}
-	}
-	a.PutStr(AttrIntuneEnrichmentVersion, EnrichmentVersion)
-	if len(warnings) > 0 {
-		s := a.PutEmptySlice(AttrIntuneWarnings)
-		for _, w := range warnings {
-			s.AppendEmpty().SetStr(w)
-		}
+	if ev.Version != nil {
+		a.PutInt(AttrWinlogVersion, int64(*ev.Version))
 	}
 
-	lr.Body().SetStr(bodyText(ev, entry, a))
+	lr.Body().SetStr(bodyText(ev, entry, errMsg))
 	return res
 }
 
 // bodyText is the record's message: what Windows rendered when the export
 // carries it, otherwise a sentence built from the catalog.
-func bodyText(ev *wineventlog.Event, entry *EventEntry, a pcommon.Map) string {
+func bodyText(ev *wineventlog.Event, entry *EventEntry, errMsg string) string {
 	if m := strings.TrimSpace(ev.Message); m != "" {
 		return m
 	}
@@ -280,9 +278,9 @@ func bodyText(ev *wineventlog.Event, entry *EventEntry, a pcommon.Map) string {
 		}
 		b.WriteString(" (not in the catalog)")
 	}
-	if v, ok := a.Get(AttrErrorMessage); ok && v.Str() != "" {
+	if errMsg != "" {
 		b.WriteString(" Error: ")
-		b.WriteString(v.Str())
+		b.WriteString(errMsg)
 	}
 	return b.String()
 }

@@ -358,3 +358,24 @@ func TestHECEnvelope(t *testing.T) {
 		t.Error("routing attributes leaked into the event")
 	}
 }
+
+// TestEnrichWritesTreeOrder keeps the projections on their fast path: the
+// enricher must write attributes in the order the JSON tree needs.
+func TestEnrichWritesTreeOrder(t *testing.T) {
+	for _, ev := range []wineventlog.Event{
+		realRevokeFailure(),
+		legacyEvent(20102, `{"Metric":{"Dimensions":{"DiagnosticCode":"0x0FFFFFFFF","DiagnosticText":"x","DeviceID":"d","userid":"u","CAName":"c","TemplateName":"t","RequestId":"1","UploadState":"s","Thumbprint":"th","SerialNumber":"sn"},"Name":"Other","Value":0}}`),
+	} {
+		ev.ActivityID, ev.RelatedActivityID, ev.Original = "{A}", "{B}", "<x/>"
+		ev.UserData = []wineventlog.Data{{Name: "a", Value: "b"}}
+		ev.KeywordsText, ev.TaskText, ev.OpcodeText = []string{"k"}, "t", "o"
+		_, lr := enrich(t, Config{IncludeOriginal: true}, ev)
+		prev := ""
+		for k := range lr.Attributes().All() {
+			if prev != "" && !lessPath(prev, k) {
+				t.Errorf("attribute %s is written after %s; keep Enrich in tree order", k, prev)
+			}
+			prev = k
+		}
+	}
+}

@@ -3,8 +3,9 @@ package mapping
 import (
 	"encoding/base64"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -16,6 +17,14 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes a JSON string can hold as they are.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD
 // so that a damaged event never makes a whole bulk request unparseable.
 func appendJSONString(b []byte, s string) []byte {
@@ -24,7 +33,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
@@ -112,6 +121,41 @@ type field struct {
 	val pcommon.Value
 }
 
+func cmpField(x, y field) int {
+	if x.key == y.key {
+		return 0
+	}
+	if lessPath(x.key, y.key) {
+		return -1
+	}
+	return 1
+}
+
+// sortFields puts fields in tree order. The enricher writes attributes in
+// that order already, so the common case is a linear check.
+func sortFields(fields []field) {
+	if !slices.IsSortedFunc(fields, cmpField) {
+		slices.SortStableFunc(fields, cmpField)
+	}
+}
+
+// mergeFields merges two sorted lists; on equal keys a's entry comes first,
+// and appendTree keeps the first.
+func mergeFields(dst, a, c []field) []field {
+	i, j := 0, 0
+	for i < len(a) && j < len(c) {
+		if cmpField(c[j], a[i]) < 0 {
+			dst = append(dst, c[j])
+			j++
+		} else {
+			dst = append(dst, a[i])
+			i++
+		}
+	}
+	dst = append(dst, a[i:]...)
+	return append(dst, c[j:]...)
+}
+
 // lessPath orders dotted keys segment by segment, so that every key under a
 // prefix sorts together ("a", "a.b", "a.c", "a-b"), which is what lets the
 // writer below open each object once.
@@ -133,52 +177,61 @@ func lessPath(x, y string) bool {
 	return len(x) < len(y)
 }
 
-// appendTree writes sorted dotted keys as nested JSON object members (no
+// appendTree writes tree-ordered dotted keys as nested JSON object members (no
 // surrounding braces). A key that is both a value and a prefix ("a" and
 // "a.b") keeps the longer one dotted inside the parent, which Elasticsearch
 // and Splunk both accept, rather than emitting a duplicate member.
 func appendTree(b []byte, fields []field, first bool) []byte {
-	sort.SliceStable(fields, func(i, j int) bool { return lessPath(fields[i].key, fields[j].key) })
-	var open []string // segments of currently open objects
-	lastLeaf := ""    // last leaf written at the innermost open level
+	var ends [16]int // ends[d] = length of the open path at depth d+1
+	open := ends[:0] // open objects, as prefix lengths of the current key
+	openKey := ""    // path of the innermost open object
+	lastLeaf := ""   // last member name written at the innermost level
 	for i, f := range fields {
-		if i > 0 && f.key == fields[i-1].key {
+		k := f.key
+		if i > 0 && k == fields[i-1].key {
 			continue // duplicates: the first (record over resource) wins
 		}
-		segs := splitDots(f.key)
-		// Close objects that are not a prefix of this key.
-		common := 0
-		for common < len(open) && common < len(segs)-1 && open[common] == segs[common] {
-			common++
-		}
-		for len(open) > common {
+		// Close objects this key is not inside.
+		for len(open) > 0 && !(len(k) > len(openKey) && k[len(openKey)] == '.' && k[:len(openKey)] == openKey) {
 			b = append(b, '}')
-			lastLeaf = open[len(open)-1]
+			lastLeaf = openKey[lastDot(openKey)+1:]
 			open = open[:len(open)-1]
+			if len(open) == 0 {
+				openKey = ""
+			} else {
+				openKey = openKey[:open[len(open)-1]]
+			}
 		}
-		rest := segs[common:]
+		rest := k
+		if len(open) > 0 {
+			rest = k[len(openKey)+1:]
+		}
 		// Open new objects, unless the next segment was just written as a
 		// leaf at this level.
-		for len(rest) > 1 && rest[0] != lastLeaf {
+		for {
+			dot := strings.IndexByte(rest, '.')
+			if dot <= 0 || rest[:dot] == lastLeaf || len(open) == cap(ends) {
+				break
+			}
 			if !first {
 				b = append(b, ',')
 			}
 			first = true
-			b = appendJSONString(b, rest[0])
+			b = appendJSONString(b, rest[:dot])
 			b = append(b, ':', '{')
-			open = append(open, rest[0])
-			rest = rest[1:]
+			openKey = k[:len(k)-len(rest)+dot]
+			open = append(open, len(openKey))
+			rest = rest[dot+1:]
 			lastLeaf = ""
 		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		name := joinDots(rest)
-		b = appendJSONString(b, name)
+		b = appendJSONString(b, rest)
 		b = append(b, ':')
 		b = appendJSONValue(b, f.val)
-		lastLeaf = name
+		lastLeaf = rest
 	}
 	for range open {
 		b = append(b, '}')
@@ -186,38 +239,4 @@ func appendTree(b []byte, fields []field, first bool) []byte {
 	return b
 }
 
-func splitDots(s string) []string {
-	n := 1
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			n++
-		}
-	}
-	out := make([]string, 0, n)
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
-func joinDots(segs []string) string {
-	if len(segs) == 1 {
-		return segs[0]
-	}
-	n := len(segs) - 1
-	for _, s := range segs {
-		n += len(s)
-	}
-	b := make([]byte, 0, n)
-	for i, s := range segs {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = append(b, s...)
-	}
-	return string(b)
-}
+func lastDot(s string) int { return strings.LastIndexByte(s, '.') }

@@ -67,15 +67,16 @@ func AppendECS(b []byte, res pcommon.Resource, lr plog.LogRecord, opts ECSOption
 	b = appendTime(b, recordTime(lr))
 	b = append(b, `,"ecs":{"version":"`+ECSVersion+`"}`...)
 	b = appendBody(b, lr.Body(), "message")
-	fields := collectFields(res, lr, true)
+	var extra []field
 	if opts.DataStream {
 		ds, ns := opts.DataStreamFor(lr)
-		fields = append(fields,
-			field{"data_stream.type", pcommon.NewValueStr("logs")},
-			field{AttrDataStreamDataset, pcommon.NewValueStr(ds)},
-			field{AttrDataStreamNamespace, pcommon.NewValueStr(ns)})
+		extra = []field{
+			{"data_stream.type", pcommon.NewValueStr("logs")},
+			{AttrDataStreamDataset, pcommon.NewValueStr(ds)},
+			{AttrDataStreamNamespace, pcommon.NewValueStr(ns)},
+		}
 	}
-	b = appendTree(b, fields, false)
+	b = appendTree(b, collectFields(res, lr, true, extra...), false)
 	return append(b, '}')
 }
 
@@ -211,30 +212,40 @@ func isRoutingAttr(k string) bool {
 	return false
 }
 
-func collectFields(res pcommon.Resource, lr plog.LogRecord, ecs bool) []field {
+// collectFields returns the record's and the resource's attributes, plus
+// extra, in tree order; on a duplicate key the record's value wins.
+func collectFields(res pcommon.Resource, lr plog.LogRecord, ecs bool, extra ...field) []field {
 	attrs := lr.Attributes()
 	ra := res.Attributes()
-	out := make([]field, 0, attrs.Len()+ra.Len()+3)
-	// Record attributes first: on a duplicate key the first one wins.
+	n := attrs.Len() + ra.Len() + len(extra) + 2
+	buf := make([]field, 0, 2*n)
+	rec := buf[:0:n]
 	for k, v := range attrs.All() {
 		if !isRoutingAttr(k) {
-			out = append(out, field{k, v})
+			rec = append(rec, field{k, v})
 		}
 	}
+	sortFields(rec)
+	other := buf[len(rec):len(rec):n]
 	for k, v := range ra.All() {
 		if !isRoutingAttr(k) {
-			out = append(out, field{k, v})
+			other = append(other, field{k, v})
 		}
 	}
+	other = append(other, extra...)
 	if ecs {
 		if id := lr.TraceID(); !id.IsEmpty() {
-			out = append(out, field{"trace.id", pcommon.NewValueStr(id.String())})
+			other = append(other, field{"trace.id", pcommon.NewValueStr(id.String())})
 		}
 		if id := lr.SpanID(); !id.IsEmpty() {
-			out = append(out, field{"span.id", pcommon.NewValueStr(id.String())})
+			other = append(other, field{"span.id", pcommon.NewValueStr(id.String())})
 		}
 	}
-	return out
+	if len(other) == 0 {
+		return rec
+	}
+	sortFields(other)
+	return mergeFields(buf[n:n], rec, other)
 }
 
 // appendBody writes the body as a "message" member (with a leading comma

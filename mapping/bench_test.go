@@ -1,0 +1,81 @@
+package mapping_test
+
+import (
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+)
+
+// benchEvents is a mix of every catalog entry and code, both generations,
+// as a real log would interleave them.
+func benchEvents(b *testing.B) ([]plog.LogRecord, *mapping.Enricher, []wineventlog.Event) {
+	b.Helper()
+	cat := mapping.MustDefault()
+	en, err := mapping.NewEnricher(cat, mapping.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs := eventgen.Stream(cat, 1024)
+	recs := make([]plog.LogRecord, len(evs))
+	for i := range evs {
+		recs[i] = plog.NewLogRecord()
+		en.Enrich(&evs[i], recs[i])
+	}
+	return recs, en, evs
+}
+
+func BenchmarkEnrich(b *testing.B) {
+	_, en, evs := benchEvents(b)
+	lr := plog.NewLogRecord()
+	b.ReportAllocs()
+	b.ResetTimer()
+	matched := 0
+	for i := 0; i < b.N; i++ {
+		lr.Attributes().Clear()
+		if en.Enrich(&evs[i%len(evs)], lr).Matched {
+			matched++
+		}
+	}
+	if matched != b.N {
+		b.Fatalf("%d of %d generated events matched the catalog", matched, b.N)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}
+
+func BenchmarkAppendECS(b *testing.B) {
+	recs, _, _ := benchEvents(b)
+	res := plog.NewResourceLogs().Resource()
+	var buf []byte
+	total := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = mapping.AppendECS(buf[:0], res, recs[i%len(recs)], mapping.ECSOptions{DataStream: true})
+		total += len(buf)
+	}
+	if total < b.N*500 {
+		b.Fatalf("documents average %d bytes; expected full ECS documents", total/b.N)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}
+
+func BenchmarkAppendHEC(b *testing.B) {
+	recs, _, _ := benchEvents(b)
+	res := plog.NewResourceLogs().Resource()
+	var buf []byte
+	total := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = mapping.AppendHEC(buf[:0], res, recs[i%len(recs)], mapping.HECOptions{})
+		total += len(buf)
+	}
+	if total < b.N*500 {
+		b.Fatalf("events average %d bytes; expected full HEC events", total/b.N)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}

@@ -1,0 +1,63 @@
+package mapping
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+)
+
+func FuzzFlattenJSONObject(f *testing.F) {
+	for _, s := range []string{
+		`{"Metric":{"Dimensions":{"DiagnosticCode":"0x00000400","DiagnosticText":"CA \"down\"\n"},"Name":"PkcsCertIssue_Failure","Value":0}}`,
+		`{"metric":{"dimensions":{"a":{"b":["x",{"y":1}]},"n":null,"t":true},"name":"\u00e9\ud83d\ude00","value":-1.5e3}}`,
+		`{}`, `{"a":`, `{"a":"b"`, `[1]`, `{"a":tru}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, ok := flattenJSONObject(s)
+		t0 := strings.TrimSpace(s)
+		if !ok && json.Valid([]byte(s)) && strings.HasPrefix(t0, "{") && strings.Count(s, "{") < maxMetricDepth {
+			t.Fatalf("valid JSON object rejected: %q", s)
+		}
+		if ok {
+			for _, kv := range out {
+				if kv.Name == "" && !strings.Contains(s, `""`) {
+					t.Fatalf("empty key from %q", s)
+				}
+			}
+		}
+		// The whole extraction path must never panic on any data text.
+		ev := wineventlog.Event{EventID: 20102, Channel: "Microsoft Intune Connector", EventData: []wineventlog.Data{{Value: s}}}
+		_ = ExtractDetails(&ev, nil)
+	})
+}
+
+func TestParseMetric(t *testing.T) {
+	m := parseMetric(`{"METRIC":{"Dimensions":{"Z":"1","Nested":{"Key":"v"},"A":"x"},"Name":"N","Value":7}}`)
+	if m == nil || m.Name != "N" || m.Value != "7" {
+		t.Fatalf("metric = %+v", m)
+	}
+	want := []wineventlog.Data{{Name: "A", Value: "x"}, {Name: "Nested.Key", Value: "v"}, {Name: "Z", Value: "1"}}
+	if len(m.Dimensions) != len(want) {
+		t.Fatalf("dimensions = %v", m.Dimensions)
+	}
+	for i := range want {
+		if m.Dimensions[i] != want[i] {
+			t.Errorf("dimension %d = %v, want %v", i, m.Dimensions[i], want[i])
+		}
+	}
+	for _, bad := range []string{`{"Metric":`, `not json metric`, `{"Other":1}`, `{"Metric":{"Name":"x"}} trailing`} {
+		if m := parseMetric(bad); m != nil {
+			t.Errorf("parseMetric(%q) = %+v, want nil", bad, m)
+		}
+	}
+	if c := codeInText("boom DIAGNOSTICEXCEPTION=0x402 and more"); c != "0x402" {
+		t.Errorf("codeInText = %q", c)
+	}
+	if c := codeInText("DiagnosticException: none here"); c != "" {
+		t.Errorf("codeInText = %q", c)
+	}
+}
