@@ -216,11 +216,17 @@ func Stream(cat *mapping.Catalog, n int) []wineventlog.Event {
 	cases := CatalogCases(cat)
 	out := make([]wineventlog.Event, 0, n)
 	for i := 0; i < n; i++ {
-		c := cases[i%len(cases)]
-		if odd, ok := oddSpellings[c.Code]; ok && (i/len(cases))%2 == 1 {
-			c.Code = odd
-		}
-		out = append(out, Event(cat, c, i))
+		out = append(out, EventAt(cat, cases, i))
 	}
 	return out
+}
+
+// EventAt is the i-th event of Stream, for writing large inputs without
+// holding them.
+func EventAt(cat *mapping.Catalog, cases []Case, i int) wineventlog.Event {
+	c := cases[i%len(cases)]
+	if odd, ok := oddSpellings[c.Code]; ok && (i/len(cases))%2 == 1 {
+		c.Code = odd
+	}
+	return Event(cat, c, i)
 }
