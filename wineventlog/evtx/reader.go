@@ -203,8 +203,10 @@ func (r *Reader) loadChunk() {
 	}
 	h := parseChunkHeader(d)
 	headerOK := r.noCRC || headerCRCOK(d, h)
-	if headerOK && r.opts.SkipThrough > 0 && h.lastNumber <= r.opts.SkipThrough && h.firstNumber <= h.lastNumber && h.lastNumber-h.firstNumber < chunkSize/minRecordSize {
-		r.stats.Resumed += int(h.lastNumber - h.firstNumber + 1)
+	// Record headers carry the identifier, not the log's own 1-based
+	// numbering, so the identifier range is the one to compare.
+	if headerOK && r.opts.SkipThrough > 0 && h.lastID <= r.opts.SkipThrough && h.firstID <= h.lastID && h.lastID-h.firstID < chunkSize/minRecordSize {
+		r.stats.Resumed += int(h.lastID - h.firstID + 1)
 		return
 	}
 	r.end = int(h.freeSpaceOffset)
