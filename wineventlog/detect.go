@@ -172,7 +172,11 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 	src := newSource(r, opts.MaxEventSize)
 	for len(src.buf) < 4096 && !src.eof {
 		if _, err := src.more(); err != nil {
-			return nil, err
+			if len(src.buf) == 0 {
+				return nil, err
+			}
+			// Decode what arrived; Next reports the error after it.
+			break
 		}
 	}
 	f, enc, bom := detect(src.buf)

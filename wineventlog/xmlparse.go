@@ -92,7 +92,7 @@ type xmlParser struct {
 
 type fieldSpans struct {
 	provName, provGUID, evSrc, activity, related, channel, computer, sid span
-	message, levelText, taskText, opcodeText, udRoot                    span
+	message, levelText, taskText, opcodeText, udRoot                     span
 }
 
 var parserPool = sync.Pool{New: func() any { return new(xmlParser) }}
@@ -173,7 +173,7 @@ func (p *xmlParser) parse(b []byte, keep, whole bool) (ev Event, n int, err *syn
 			return Event{}, 0, e
 		}
 	}
-	p.finish()
+	p.finish(n)
 	return p.ev, n, nil
 }
 
@@ -1031,28 +1031,35 @@ func (p *xmlParser) pathSpan() span {
 	return span{int32(p.base + off), int32(p.base + len(p.extra))}
 }
 
-// finish builds the one string all fields point into.
-func (p *xmlParser) finish() {
+// finish builds the one string all fields point into, from the first n
+// bytes of the input (the event) and the decoded extra text.
+func (p *xmlParser) finish(n int) {
 	var sb strings.Builder
-	n := len(p.extra)
+	size := len(p.extra)
 	if p.keep {
-		n += len(p.b)
+		size += n
 	}
-	sb.Grow(n)
+	sb.Grow(size)
 	if p.keep {
-		sb.Write(p.b)
+		sb.Write(p.b[:n])
 	}
 	sb.Write(p.extra)
 	all := sb.String()
+	// Spans into extra were made with base len(p.b); the input is cut to n.
+	shift := int32(p.base - len(all) + len(p.extra))
+	base := int32(p.base)
 	get := func(s span) string {
 		if s.off < 0 {
 			return ""
+		}
+		if s.off >= base {
+			return all[s.off-shift : s.end-shift]
 		}
 		return all[s.off:s.end]
 	}
 	ev := &p.ev
 	if p.keep {
-		ev.Original = all[:len(p.b)]
+		ev.Original = all[:n]
 	}
 	ev.ProviderName = get(p.f.provName)
 	ev.ProviderGUID = get(p.f.provGUID)
