@@ -158,18 +158,23 @@ func (d *jsonDecoder) object() (Record, error) {
 			// object can balance against its successor, so prefer an
 			// object starting on a line of its own before this end.
 			limit := end
-			if s.unit == 1 && perr.pos < end {
-				if c, ok := lineStart(w[:end], perr.pos, startCol); ok {
-					limit = c
-				}
+			if c, ok := lineStart(w[:end], 1, startCol); ok {
+				limit = c
 			}
 			d.consume(limit)
 			derr.End = s.offset(0)
 			return Record{}, derr
 		case frameBroken:
-			derr := &DecodeError{Format: FormatJSON, Offset: start,
-				Reason: "at byte " + strconv.FormatInt(s.offset(end), 10) + ": the object is damaged (a line break inside a string or a mismatched bracket)"}
-			e, err := d.resync(end, startCol)
+			reason := "at byte " + strconv.FormatInt(s.offset(end), 10) + ": the object is cut off or damaged: "
+			if w[end] == '}' || w[end] == ']' {
+				reason += "mismatched " + string(w[end])
+			} else {
+				reason += "a line break inside a string"
+			}
+			derr := &DecodeError{Format: FormatJSON, Offset: start, Reason: reason}
+			// The damage may lie anywhere before end: look for the next
+			// object from the start.
+			e, err := d.resync(1, startCol)
 			if err != nil {
 				return Record{}, err
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
 )
 
 type xmlDecoder struct {
@@ -268,12 +269,11 @@ func (d *xmlDecoder) event() (Record, error) {
 			return Record{}, &DecodeError{Format: FormatXML, Offset: start, End: s.offset(0),
 				Reason: "the input ends inside this event (" + perr.msg + "); the file is truncated or still being written"}
 		}
-		derr := xmlDecodeError(perr, start, 0, start, false)
 		if perr.cutAt >= 0 {
 			s.advance(perr.cutAt)
-			derr.End = s.offset(0)
-			return Record{}, derr
+			return Record{}, cutOff(start, s.offset(0), perr.msg)
 		}
+		derr := xmlDecodeError(perr, start, 0, start, false)
 		end, err := d.resync(perr.pos)
 		if err != nil {
 			return Record{}, err
@@ -322,6 +322,11 @@ func (d *xmlDecoder) resync(from int) (int64, error) {
 	}
 }
 
+func cutOff(start, next int64, detail string) *DecodeError {
+	return &DecodeError{Format: FormatXML, Offset: start, End: next,
+		Reason: "the event is cut off: a new <Event> starts at byte " + strconv.FormatInt(next, 10) + " before it ended (" + detail + ")"}
+}
+
 func (d *xmlDecoder) oversize(start int64) error {
 	s := d.src
 	// Everything in the window was scanned without finding this event's
@@ -348,9 +353,15 @@ func (d *xmlDecoder) event16() (Record, error) {
 		kind, at, end := findEventTag(w, 1, s.eof)
 		switch kind {
 		case tagEventStart:
+			// Parse the piece for a precise account of where it stops.
+			d.u8 = appendUTF16(d.u8[:0], s.raw(0, at), s.be)
+			_, _, perr := d.p.parse(d.u8, false, true)
 			s.advance(at)
-			return Record{}, &DecodeError{Format: FormatXML, Offset: start, End: s.offset(0),
-				Reason: "the event is cut off: a new <Event> starts at byte " + strconv.FormatInt(s.offset(0), 10) + " before it ended"}
+			detail := "damaged"
+			if perr != nil {
+				detail = strings.TrimPrefix(perr.msg, "the event is cut off: ")
+			}
+			return Record{}, cutOff(start, s.offset(0), detail)
 		case tagEventEnd:
 			d.u8 = appendUTF16(d.u8[:0], s.raw(0, end), s.be)
 			ev, _, perr := d.p.parse(d.u8, d.keep, true)

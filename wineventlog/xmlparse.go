@@ -156,7 +156,10 @@ func (p *xmlParser) parse(b []byte, keep, whole bool) (ev Event, n int, err *syn
 		}
 	}
 	if e := p.parseEvent(); e != nil {
-		if whole && e.truncated {
+		switch {
+		case whole && e.cutAt >= 0:
+			e.msg = "the event is cut off: a new <Event> starts at byte " + strconv.Itoa(e.cutAt) + " (" + e.msg + ")"
+		case whole && e.truncated:
 			e.msg = "the event is cut off: " + e.msg
 		}
 		return Event{}, 0, e
@@ -202,6 +205,14 @@ func (p *xmlParser) eof() *syntaxError {
 		msg = "input ends inside <" + string(p.b[p.openS:p.openE]) + ">"
 	}
 	return &syntaxError{pos: len(p.b), msg: msg, truncated: true, cutAt: -1}
+}
+
+// cut reports an event that a new <Event> at pos interrupts: the input was
+// cut (a crash, a partial copy) and writing went on with the next event.
+func (p *xmlParser) cut(pos int) *syntaxError {
+	e := p.eof()
+	e.pos, e.truncated, e.cutAt = pos, false, pos
+	return e
 }
 
 func (p *xmlParser) skipSpace() {
@@ -436,9 +447,7 @@ func (p *xmlParser) startTag() *syntaxError {
 	}
 	p.nameE = i
 	if p.depth > 0 && string(localName(b[p.nameS:p.nameE])) == "Event" {
-		e := p.fail(p.tokS, "a new <Event> starts before <%s> is closed: this event is cut off", string(b[p.openS:p.openE]))
-		e.cutAt = p.tokS
-		return e
+		return p.cut(p.tokS)
 	}
 	p.nattr = 0
 	for {
@@ -472,6 +481,9 @@ func (p *xmlParser) startTag() *syntaxError {
 		}
 		if !isNameStart(b[i]) {
 			if b[i] == '<' {
+				if k, _ := eventTag(b, i); k == tagEventStart {
+					return p.cut(i)
+				}
 				return p.fail(i, "tag <%s> is not closed before the next '<'", string(b[p.nameS:p.nameE]))
 			}
 			return p.fail(i, "unexpected %s in tag <%s>", strconv.QuoteRune(rune(b[i])), string(b[p.nameS:p.nameE]))
@@ -504,17 +516,21 @@ func (p *xmlParser) startTag() *syntaxError {
 		i++
 		a.valS = i
 		k := bytes.IndexByte(b[i:], q)
+		end := i + k
 		if k < 0 {
-			if lt := bytes.IndexByte(b[i:], '<'); lt >= 0 {
-				return p.fail(i+lt, "value of attribute %s is not closed", string(b[a.nameS:a.nameE]))
+			end = len(b)
+		}
+		if lt := bytes.IndexByte(b[i:end], '<'); lt >= 0 {
+			if kind, _ := eventTag(b, i+lt); kind == tagEventStart {
+				return p.cut(i + lt)
 			}
+			return p.fail(i+lt, "'<' inside the value of attribute %s (it is not closed or not escaped)", string(b[a.nameS:a.nameE]))
+		}
+		if k < 0 {
 			return p.eof()
 		}
-		a.valE = i + k
+		a.valE = end
 		val := b[a.valS:a.valE]
-		if lt := bytes.IndexByte(val, '<'); lt >= 0 {
-			return p.fail(a.valS+lt, "'<' inside the value of attribute %s (it is not closed or not escaped)", string(b[a.nameS:a.nameE]))
-		}
 		if bytes.IndexByte(val, '&') >= 0 {
 			a.amp = true
 			if e := p.checkText(a.valS, a.valE); e != nil {
