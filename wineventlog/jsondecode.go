@@ -141,6 +141,10 @@ func (d *jsonDecoder) object() (Record, error) {
 		status, end := frameJSON(w)
 		switch status {
 		case frameOK:
+			if end*s.unit > d.max {
+				d.consume(end)
+				return Record{}, d.tooLarge(start, s.offset(0))
+			}
 			var src []byte
 			if s.unit == 2 {
 				d.u8 = appendUTF16(d.u8[:0], s.raw(0, end), s.be)
@@ -186,8 +190,7 @@ func (d *jsonDecoder) object() (Record, error) {
 			if err != nil {
 				return Record{}, err
 			}
-			return Record{}, &DecodeError{Format: FormatJSON, Offset: start, End: e,
-				Reason: "the object is larger than the maximum event size of " + strconv.Itoa(d.max) + " bytes and was skipped; raise the maximum event size to read it"}
+			return Record{}, d.tooLarge(start, e)
 		}
 		grew, err := s.grow()
 		if err != nil {
@@ -283,4 +286,9 @@ func (d *jsonDecoder) junk() error {
 	}
 	return &DecodeError{Format: FormatJSON, Offset: start, End: end,
 		Reason: "skipped " + strconv.FormatInt(end-start, 10) + " bytes that are not a JSON object, starting with " + strconv.Quote(first)}
+}
+
+func (d *jsonDecoder) tooLarge(start, end int64) *DecodeError {
+	return &DecodeError{Format: FormatJSON, Offset: start, End: end,
+		Reason: "the object is larger than the maximum event size of " + strconv.Itoa(d.max) + " bytes and was skipped; raise the maximum event size to read it"}
 }

@@ -79,6 +79,9 @@ func WriteEventsJSON(w io.Writer, evs []Event, style JSONStyle) error {
 	return err
 }
 
+// ps7Zone is the zone PowerShell 7 output is written in; tests pin it.
+var ps7Zone = time.Local
+
 type jsonOut struct {
 	b      []byte
 	indent string // "" writes compact JSON
@@ -200,7 +203,7 @@ func (j *jsonOut) event(ev *Event) {
 	j.key("TimeCreated")
 	if j.ps7 {
 		j.b = append(j.b, '"')
-		j.b = appendNewtonsoftTime(j.b, ev.TimeCreated.In(time.Local))
+		j.b = appendNewtonsoftTime(j.b, ev.TimeCreated.In(ps7Zone))
 		j.b = append(j.b, '"')
 	} else {
 		j.b = append(j.b, `"\/Date(`...)

@@ -247,6 +247,10 @@ func (d *xmlDecoder) event() (Record, error) {
 	for {
 		w := s.window()
 		ev, n, perr := d.p.parse(w, d.keep, false)
+		if perr == nil && n > d.max {
+			s.advance(n)
+			return Record{}, d.tooLarge(start, s.offset(0))
+		}
 		if perr == nil {
 			s.advance(n)
 			return Record{Event: ev, Position: Position{Offset: start, End: start + int64(n)}}, nil
@@ -339,6 +343,10 @@ func (d *xmlDecoder) oversize(start int64) error {
 	if err != nil {
 		return err
 	}
+	return d.tooLarge(start, end)
+}
+
+func (d *xmlDecoder) tooLarge(start, end int64) *DecodeError {
 	return &DecodeError{Format: FormatXML, Offset: start, End: end,
 		Reason: "the event is larger than the maximum event size of " + strconv.Itoa(d.max) + " bytes and was skipped; raise the maximum event size to read it"}
 }
@@ -363,6 +371,10 @@ func (d *xmlDecoder) event16() (Record, error) {
 			}
 			return Record{}, cutOff(start, s.offset(0), detail)
 		case tagEventEnd:
+			if end*2 > d.max {
+				s.advance(end)
+				return Record{}, d.tooLarge(start, s.offset(0))
+			}
 			d.u8 = appendUTF16(d.u8[:0], s.raw(0, end), s.be)
 			ev, _, perr := d.p.parse(d.u8, d.keep, true)
 			s.advance(end)
