@@ -1,0 +1,55 @@
+package intuneenrichprocessor
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+)
+
+// NonConnectorAction says what happens to records that are not Intune
+// connector events.
+type NonConnectorAction string
+
+const (
+	// NonConnectorPass forwards them untouched (the default): the processor
+	// can sit in a pipeline that carries every Windows event.
+	NonConnectorPass NonConnectorAction = "pass"
+	// NonConnectorDrop removes them, for pipelines meant only for the
+	// connector's events.
+	NonConnectorDrop NonConnectorAction = "drop"
+)
+
+// UnmarshalText rejects unknown values when the config is loaded.
+func (a *NonConnectorAction) UnmarshalText(b []byte) error {
+	switch v := NonConnectorAction(b); v {
+	case NonConnectorPass, NonConnectorDrop:
+		*a = v
+		return nil
+	}
+	return fmt.Errorf("non_connector: %q is not valid, use pass or drop", string(b))
+}
+
+// Config of the intune_enrich processor.
+type Config struct {
+	// Enrichment is the same block the intune_connector receiver takes:
+	// severity overrides and original-text capture.
+	Enrichment mapping.Config `mapstructure:"enrichment"`
+	// NonConnector decides what happens to records that are not connector
+	// events: pass (default) or drop.
+	NonConnector NonConnectorAction `mapstructure:"non_connector"`
+}
+
+// Validate checks the config without changing it.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.Enrichment.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("enrichment: %w", err))
+	}
+	switch c.NonConnector {
+	case NonConnectorPass, NonConnectorDrop:
+	default:
+		errs = append(errs, fmt.Errorf("non_connector: %q is not valid, use pass or drop", c.NonConnector))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,80 @@
+package intuneenrichprocessor
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/processor/intuneenrichprocessor/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		want    *Config
+		wantErr string
+	}{
+		{name: "", want: &Config{NonConnector: NonConnectorPass}},
+		{name: "drop", want: &Config{NonConnector: NonConnectorDrop}},
+		{name: "overrides", want: &Config{NonConnector: NonConnectorPass, Enrichment: mapping.Config{
+			IncludeOriginal: true,
+			SeverityOverrides: []mapping.SeverityOverride{
+				{Event: "PkcsCertIssue_Failure", Severity: mapping.SeverityCritical},
+				{Code: "0x00000411", Severity: mapping.SeverityInformation},
+			},
+		}}},
+		{name: "bad_action", wantErr: `non_connector: "discard" is not valid, use pass or drop`},
+		{name: "bad_override", wantErr: `event "NoSuchEvent" is neither an event ID nor a catalog event name`},
+	}
+	for _, tc := range tests {
+		t.Run("intune_enrich/"+tc.name, func(t *testing.T) {
+			id := component.NewID(metadata.Type)
+			if tc.name != "" {
+				id = component.NewIDWithName(metadata.Type, tc.name)
+			}
+			sub, err := cm.Sub(id.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := createDefaultConfig().(*Config)
+			err = sub.Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := *cfg, *tc.want; !equalConfig(got, want) {
+				t.Errorf("config %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func equalConfig(a, b Config) bool {
+	if a.NonConnector != b.NonConnector || a.Enrichment.IncludeOriginal != b.Enrichment.IncludeOriginal ||
+		len(a.Enrichment.SeverityOverrides) != len(b.Enrichment.SeverityOverrides) {
+		return false
+	}
+	for i := range a.Enrichment.SeverityOverrides {
+		if a.Enrichment.SeverityOverrides[i] != b.Enrichment.SeverityOverrides[i] {
+			return false
+		}
+	}
+	return true
+}
