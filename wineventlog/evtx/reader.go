@@ -380,6 +380,7 @@ func (r *Reader) event(start, end int) (wineventlog.Event, error) {
 	if err != nil {
 		return ev, err
 	}
+	mergeText(top)
 	var root *xelem
 	for _, k := range top.kids {
 		if k.kind == xElement {

@@ -89,6 +89,7 @@ func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) e
 			if err := r.resolve(n.children, vals, e, depth+1); err != nil {
 				return err
 			}
+			mergeText(e)
 			parent.kids = append(parent.kids, xnode{kind: xElement, elem: e})
 		case nodeText:
 			r.addText(parent, n.text)
@@ -191,19 +192,39 @@ func (r *resolver) parseNested(v value, depth int) ([]*node, error) {
 
 func (r *resolver) format(v value) string {
 	r.buf = appendValue(r.buf[:0], v.typ, r.c.data[v.off:v.off+v.size])
-	r.text += len(r.buf)
 	return string(r.buf)
 }
 
+// addText appends a text run. Adjacent runs are joined once the element is
+// complete (mergeText): joining here would copy the growing string for
+// every piece, quadratic in an element of many small values.
 func (r *resolver) addText(parent *xelem, s string) {
 	if s == "" {
 		return
 	}
-	if k := len(parent.kids); k > 0 && parent.kids[k-1].kind == xText {
-		parent.kids[k-1].text += s
-		return
-	}
+	r.text += len(s)
 	parent.kids = append(parent.kids, xnode{kind: xText, text: s})
+}
+
+func mergeText(e *xelem) {
+	out := e.kids[:0]
+	for i := 0; i < len(e.kids); {
+		k := e.kids[i]
+		j := i + 1
+		for j < len(e.kids) && e.kids[j].kind == xText && k.kind == xText {
+			j++
+		}
+		if j > i+1 {
+			var sb strings.Builder
+			for _, t := range e.kids[i:j] {
+				sb.WriteString(t.text)
+			}
+			k.text = sb.String()
+		}
+		out = append(out, k)
+		i = j
+	}
+	e.kids = out
 }
 
 // attrValue resolves an attribute. An attribute whose value is made only of
@@ -253,6 +274,9 @@ func (r *resolver) attrValue(parts []*node, vals []value, depth int) (string, bo
 			}
 			sb.WriteString(r.format(v))
 		}
+	}
+	if r.text += sb.Len(); r.text > maxTextPerRecord {
+		return "", false, errRenderBudget
 	}
 	return sb.String(), present, nil
 }
