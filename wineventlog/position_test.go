@@ -129,3 +129,77 @@ func TestTightMaxEventSize(t *testing.T) {
 		t.Errorf("events over the limit: %d events, %d errors", len(got), len(errs))
 	}
 }
+
+// Inputs of many read chunks put chunk boundaries at every kind of place
+// inside events: the result must not change.
+func TestChunkBoundaries(t *testing.T) {
+	for _, file := range positionFixtures {
+		one := readFixture(t, file)
+		want, _ := decodeAll(t, one, Options{})
+		format := Detect(one)
+		body := bytes.TrimPrefix(bytes.TrimPrefix(one, []byte{0xEF, 0xBB, 0xBF}), []byte{0xFF, 0xFE})
+		unit := 1
+		if bytes.HasPrefix(one, []byte{0xFF, 0xFE}) {
+			unit = 2
+		}
+		var sep []byte
+		if format == FormatJSON {
+			sep = []byte{',', 0}[:unit]
+		}
+		for _, shift := range []int{0, 1, 5, 13, 64} {
+			t.Run(file, func(t *testing.T) {
+				data := bytes.Repeat([]byte{' ', 0}[:unit], shift)
+				copies := 3*readChunk/len(body) + 2
+				for i := 0; i < copies; i++ {
+					data = append(data, body...)
+					data = append(data, sep...)
+				}
+				got, errs := decodeAll(t, data, Options{Format: format})
+				if len(errs) != 0 || len(got) != copies*len(want) {
+					t.Fatalf("shift %d: %d events, want %d; errors %v", shift, len(got), copies*len(want), errs)
+				}
+				for i, r := range got {
+					if w := want[i%len(want)]; r.Event.Original != w.Event.Original || r.Event.RecordID != w.Event.RecordID {
+						t.Fatalf("shift %d: event %d differs", shift, i)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The stream decoders rely on this: any prefix of a good event, as a read
+// chunk may end anywhere, reads as "need more input", never as damage.
+func TestPrefixesNeedMore(t *testing.T) {
+	var xmlEvents, jsonEvents [][]byte
+	for _, file := range positionFixtures {
+		data := readFixture(t, file)
+		recs, _ := decodeAll(t, data, Options{})
+		for _, r := range recs {
+			if Detect(data) == FormatXML {
+				xmlEvents = append(xmlEvents, []byte(r.Event.Original))
+			} else {
+				jsonEvents = append(jsonEvents, []byte(r.Event.Original))
+			}
+		}
+	}
+	var p xmlParser
+	for _, ev := range xmlEvents {
+		for k := 1; k < len(ev); k++ {
+			_, _, err := p.parse(ev[:k], true, false)
+			if err == nil || !err.truncated {
+				t.Fatalf("XML prefix of %d bytes: %v\n%q", k, err, ev[max(0, k-40):k])
+			}
+			if kind, at, _ := findEventTag(ev[:k], 1, false); kind != tagOther && kind != tagIncomplete {
+				t.Fatalf("framing found an event tag at %d in a prefix of %d bytes", at, k)
+			}
+		}
+	}
+	for _, ev := range jsonEvents {
+		for k := 1; k < len(ev); k++ {
+			if st, _ := frameJSON(ev[:k]); st != frameIncomplete {
+				t.Fatalf("JSON prefix of %d bytes framed as %d", k, st)
+			}
+		}
+	}
+}

@@ -446,6 +446,9 @@ func (p *xmlParser) startTag() *syntaxError {
 		i++
 	}
 	p.nameE = i
+	if i >= len(b) {
+		return p.eof() // the name may go on: <Event could be <EventData
+	}
 	if p.depth > 0 && string(localName(b[p.nameS:p.nameE])) == "Event" {
 		return p.cut(p.tokS)
 	}
@@ -481,8 +484,11 @@ func (p *xmlParser) startTag() *syntaxError {
 		}
 		if !isNameStart(b[i]) {
 			if b[i] == '<' {
-				if k, _ := eventTag(b, i); k == tagEventStart {
+				switch k, _ := eventTag(b, i); k {
+				case tagEventStart:
 					return p.cut(i)
+				case tagIncomplete:
+					return p.eof()
 				}
 				return p.fail(i, "tag <%s> is not closed before the next '<'", string(b[p.nameS:p.nameE]))
 			}
@@ -521,8 +527,11 @@ func (p *xmlParser) startTag() *syntaxError {
 			end = len(b)
 		}
 		if lt := bytes.IndexByte(b[i:end], '<'); lt >= 0 {
-			if kind, _ := eventTag(b, i+lt); kind == tagEventStart {
+			switch kind, _ := eventTag(b, i+lt); kind {
+			case tagEventStart:
 				return p.cut(i + lt)
+			case tagIncomplete:
+				return p.eof()
 			}
 			return p.fail(i+lt, "'<' inside the value of attribute %s (it is not closed or not escaped)", string(b[a.nameS:a.nameE]))
 		}
@@ -746,7 +755,7 @@ func (p *xmlParser) skip() *syntaxError {
 // was just read, calling fn with each child's start tag current. fn must
 // consume the child (text, skip or a nested children call). Text between
 // children must be white space.
-func (p *xmlParser) children(fn func(local string) *syntaxError) *syntaxError {
+func (p *xmlParser) children(fn func(local []byte) *syntaxError) *syntaxError {
 	if p.selfClose {
 		return nil
 	}
@@ -767,7 +776,7 @@ func (p *xmlParser) children(fn func(local string) *syntaxError) *syntaxError {
 				return p.fail(p.tokS, "unexpected text inside <%s>", string(p.b[nameS:nameE]))
 			}
 		case tokStart:
-			if e := fn(string(localName(p.b[p.nameS:p.nameE]))); e != nil {
+			if e := fn(localName(p.b[p.nameS:p.nameE])); e != nil {
 				return e
 			}
 		case tokEnd:
@@ -796,8 +805,8 @@ func (p *xmlParser) parseEvent() *syntaxError {
 	return p.children(p.eventChild)
 }
 
-func (p *xmlParser) eventChild(local string) *syntaxError {
-	switch local {
+func (p *xmlParser) eventChild(local []byte) *syntaxError {
+	switch string(local) {
 	case "System":
 		return p.children(p.systemChild)
 	case "EventData":
@@ -859,9 +868,9 @@ func (p *xmlParser) guidAttr(name string) span {
 	return span{int32(p.base + off), int32(p.base + len(p.extra))}
 }
 
-func (p *xmlParser) systemChild(local string) *syntaxError {
+func (p *xmlParser) systemChild(local []byte) *syntaxError {
 	ev := &p.ev
-	switch local {
+	switch string(local) {
 	case "Provider":
 		p.f.provName = p.attrVal("Name")
 		p.f.provGUID = p.guidAttr("Guid")
@@ -920,8 +929,8 @@ func (p *xmlParser) systemChild(local string) *syntaxError {
 	return p.skip()
 }
 
-func (p *xmlParser) eventDataChild(local string) *syntaxError {
-	switch local {
+func (p *xmlParser) eventDataChild(local []byte) *syntaxError {
+	switch string(local) {
 	case "Data":
 		name := p.attrVal("Name")
 		v, e := p.text()
@@ -943,9 +952,9 @@ func (p *xmlParser) eventDataChild(local string) *syntaxError {
 	return p.skip()
 }
 
-func (p *xmlParser) renderingChild(local string) *syntaxError {
+func (p *xmlParser) renderingChild(local []byte) *syntaxError {
 	var err *syntaxError
-	switch local {
+	switch string(local) {
 	case "Message":
 		p.f.message, err = p.text()
 	case "Level":
@@ -955,8 +964,8 @@ func (p *xmlParser) renderingChild(local string) *syntaxError {
 	case "Opcode":
 		p.f.opcodeText, err = p.text()
 	case "Keywords":
-		err = p.children(func(local string) *syntaxError {
-			if local != "Keyword" {
+		err = p.children(func(local []byte) *syntaxError {
+			if string(local) != "Keyword" {
 				return p.skip()
 			}
 			s, e := p.text()
@@ -971,9 +980,9 @@ func (p *xmlParser) renderingChild(local string) *syntaxError {
 	return err
 }
 
-func (p *xmlParser) userDataRoot(local string) *syntaxError {
+func (p *xmlParser) userDataRoot(local []byte) *syntaxError {
 	if p.f.udRoot.off < 0 {
-		p.f.udRoot = p.ref(p.nameS+len(p.b[p.nameS:p.nameE])-len(local), p.nameE)
+		p.f.udRoot = p.ref(p.nameE-len(local), p.nameE)
 	}
 	p.path = p.path[:0]
 	return p.userDataNode()
