@@ -13,7 +13,7 @@ test:
 
 # Benchmarks report ns/event and allocs/event; see bench/README.md for the figures.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./wineventlog/ ./mapping/ ./wineventlog/evtx/
+	$(GO) test -run='^$$' -bench=. -benchmem ./wineventlog/ ./mapping/ ./bench/pipeline/ ./processor/intuneenrichprocessor/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
