@@ -3,6 +3,7 @@ package wineventlog
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // cycleReader repeats data forever, so a benchmark can decode b.N events
@@ -30,7 +31,10 @@ func benchDecode(b *testing.B, data []byte, opts Options) {
 	}
 	b.SetBytes(int64(len(data)) / int64(countEvents(b, data)))
 	b.ReportAllocs()
+	lockThread()
+	defer unlockThread()
 	b.ResetTimer()
+	cpu := threadCPU()
 	decoded := 0
 	for i := 0; i < b.N; i++ {
 		r, err := d.Next()
@@ -45,9 +49,18 @@ func benchDecode(b *testing.B, data []byte, opts Options) {
 			decoded++
 		}
 	}
+	reportCPU(b, threadCPU()-cpu)
 	b.StopTimer()
 	if decoded != b.N {
 		b.Fatalf("decoded %d of %d events", decoded, b.N)
+	}
+}
+
+// reportCPU adds the thread's CPU time per operation (GC running on other
+// threads is not included).
+func reportCPU(b *testing.B, d time.Duration) {
+	if d > 0 {
+		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -65,7 +78,9 @@ func BenchmarkDecodeXMLLines(b *testing.B) {
 	data := readFixture(b, "wevtutil-admin.xml")
 	b.Run("UTF-8", func(b *testing.B) { benchDecode(b, data, Options{}) })
 	b.Run("UTF-8 NoOriginal", func(b *testing.B) { benchDecode(b, data, Options{NoOriginal: true}) })
-	b.Run("UTF-16LE", func(b *testing.B) { benchDecode(b, readFixture(b, "wevtutil-admin-ps.xml")[2:], Options{Format: FormatXML}) })
+	b.Run("UTF-16LE", func(b *testing.B) {
+		benchDecode(b, readFixture(b, "wevtutil-admin-ps.xml")[2:], Options{Format: FormatXML})
+	})
 }
 
 // BenchmarkDecodeJSON decodes PowerShell output: compressed lines and the
@@ -83,12 +98,16 @@ func BenchmarkParseEventXML(b *testing.B) {
 	line := fixtureLines(b)[0]
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
+	lockThread()
+	defer unlockThread()
+	cpu := threadCPU()
 	for i := 0; i < b.N; i++ {
 		ev, err := ParseEventXML(line)
 		if err != nil || ev.RecordID != 188679 {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, threadCPU()-cpu)
 }
 
 func BenchmarkAppendEventXML(b *testing.B) {

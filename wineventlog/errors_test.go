@@ -166,7 +166,7 @@ func TestJSONDamage(t *testing.T) {
 		{"object cut inside an array", cutFirst,
 			[]outcome{{bad: "at byte"}, {ok: 188680}}},
 		{"wrong type inside an array", badValue,
-			[]outcome{{bad: "member level must be a number"}, {ok: 188680}}},
+			[]outcome{{bad: "member Level must be a number"}, {ok: 188680}}},
 		{"not an event", join([]byte(`{"Name":"x"}`), nl, l[0], nl),
 			[]outcome{{bad: "none of the Get-WinEvent fields"}, {ok: 188679}}},
 		{"binary junk between lines", join(l[0], nl, []byte("\x00\x01garbage\xff"), nl, l[2], nl),

@@ -34,6 +34,7 @@ type jsonParser struct {
 	has       struct{ q, v, op, pid, tid bool }
 	known     bool
 	depthLost bool
+	keyBuf    [32]byte
 }
 
 var jsonParserPool = sync.Pool{New: func() any { return new(jsonParser) }}
@@ -115,6 +116,21 @@ func (p *jsonParser) parse(b []byte, keep bool) (Event, *syntaxError) {
 	return p.ev, nil
 }
 
+// lowerKey lower-cases an ASCII member name into buf; longer names are
+// none of ours and come back empty.
+func lowerKey(buf *[32]byte, key []byte) []byte {
+	if len(key) > len(buf) {
+		return buf[:0]
+	}
+	for i, c := range key {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(key)]
+}
+
 func (p *jsonParser) ws() {
 	for p.i < len(p.b) && isSpace(p.b[p.i]) {
 		p.i++
@@ -149,15 +165,7 @@ func (p *jsonParser) object() *syntaxError {
 		key := p.spanBytes(ks)
 		// PowerShell's names are matched without regard to case, as
 		// PowerShell itself does.
-		lk := keyBuf[:0]
-		if len(key) <= len(keyBuf) {
-			for _, c := range key {
-				if c >= 'A' && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				lk = append(lk, c)
-			}
-		}
+		lk := lowerKey(&keyBuf, key)
 		p.ws()
 		if p.i >= len(p.b) {
 			return p.eof()
@@ -167,7 +175,7 @@ func (p *jsonParser) object() *syntaxError {
 		}
 		p.i++
 		p.ws()
-		if e := p.member(string(lk), keyPos); e != nil {
+		if e := p.member(lk, keyPos); e != nil {
 			return e
 		}
 		p.ws()
@@ -186,29 +194,29 @@ func (p *jsonParser) object() *syntaxError {
 	}
 }
 
-func (p *jsonParser) member(key string, keyPos int) *syntaxError {
+func (p *jsonParser) member(key []byte, keyPos int) *syntaxError {
 	ev := &p.ev
-	switch key {
+	switch string(key) {
 	case "message":
 		return p.strField(&p.f.message)
 	case "id":
 		p.known = true
-		return p.uintField(key, 32, func(v uint64) { ev.EventID = uint32(v) })
+		return p.uintField("Id", 32, func(v uint64) { ev.EventID = uint32(v) })
 	case "version":
-		return p.uintField(key, 8, func(v uint64) { p.num.version, p.has.v = uint8(v), true })
+		return p.uintField("Version", 8, func(v uint64) { p.num.version, p.has.v = uint8(v), true })
 	case "qualifiers":
-		return p.uintField(key, 16, func(v uint64) { p.num.qualifiers, p.has.q = uint16(v), true })
+		return p.uintField("Qualifiers", 16, func(v uint64) { p.num.qualifiers, p.has.q = uint16(v), true })
 	case "level":
-		return p.uintField(key, 8, func(v uint64) { ev.Level = uint8(v) })
+		return p.uintField("Level", 8, func(v uint64) { ev.Level = uint8(v) })
 	case "task":
-		return p.uintField(key, 16, func(v uint64) { ev.Task = uint16(v) })
+		return p.uintField("Task", 16, func(v uint64) { ev.Task = uint16(v) })
 	case "opcode":
-		return p.uintField(key, 8, func(v uint64) { p.num.opcode, p.has.op = uint8(v), true })
+		return p.uintField("Opcode", 8, func(v uint64) { p.num.opcode, p.has.op = uint8(v), true })
 	case "keywords":
 		return p.keywords()
 	case "recordid":
 		p.known = true
-		return p.uintField(key, 64, func(v uint64) { ev.RecordID = v })
+		return p.uintField("RecordId", 64, func(v uint64) { ev.RecordID = v })
 	case "providername":
 		p.known = true
 		return p.strField(&p.f.provName)
@@ -218,9 +226,9 @@ func (p *jsonParser) member(key string, keyPos int) *syntaxError {
 		p.known = true
 		return p.strField(&p.f.channel)
 	case "processid":
-		return p.uintField(key, 32, func(v uint64) { p.num.pid, p.has.pid = uint32(v), true })
+		return p.uintField("ProcessId", 32, func(v uint64) { p.num.pid, p.has.pid = uint32(v), true })
 	case "threadid":
-		return p.uintField(key, 32, func(v uint64) { p.num.tid, p.has.tid = uint32(v), true })
+		return p.uintField("ThreadId", 32, func(v uint64) { p.num.tid, p.has.tid = uint32(v), true })
 	case "machinename":
 		return p.strField(&p.f.computer)
 	case "userid":
@@ -425,8 +433,8 @@ func (p *jsonParser) userID() *syntaxError {
 		return e
 	}
 	if p.i < len(p.b) && p.b[p.i] == '{' {
-		return p.objectMembers(func(key string) *syntaxError {
-			if key == "value" {
+		return p.objectMembers(func(key []byte) *syntaxError {
+			if string(key) == "value" {
 				return p.strField(&p.f.sid)
 			}
 			_, e := p.skipValue()
@@ -438,7 +446,7 @@ func (p *jsonParser) userID() *syntaxError {
 
 // objectMembers walks a nested object, handing each lower-cased key to fn
 // with the value current.
-func (p *jsonParser) objectMembers(fn func(key string) *syntaxError) *syntaxError {
+func (p *jsonParser) objectMembers(fn func(key []byte) *syntaxError) *syntaxError {
 	p.depth++
 	defer func() { p.depth-- }()
 	if p.depth > 64 {
@@ -465,7 +473,9 @@ func (p *jsonParser) objectMembers(fn func(key string) *syntaxError) *syntaxErro
 		if e != nil {
 			return e
 		}
-		key := strings.ToLower(string(p.spanBytes(ks)))
+		// One buffer serves all levels: fn reads the key before it
+		// parses the value, which may reach here again.
+		key := lowerKey(&p.keyBuf, p.spanBytes(ks))
 		p.ws()
 		if p.i >= len(p.b) {
 			return p.eof()
@@ -538,8 +548,8 @@ func (p *jsonParser) timeCreated() *syntaxError {
 	if p.i < len(p.b) && p.b[p.i] == '{' {
 		// Get-Date style values carry the time in "value" next to
 		// DisplayHint and DateTime.
-		return p.objectMembers(func(key string) *syntaxError {
-			if key == "value" {
+		return p.objectMembers(func(key []byte) *syntaxError {
+			if string(key) == "value" {
 				return p.timeCreated()
 			}
 			_, e := p.skipValue()
@@ -643,8 +653,8 @@ func (p *jsonParser) property() *syntaxError {
 	if p.b[p.i] == '{' {
 		start := p.i
 		found := false
-		e := p.objectMembers(func(key string) *syntaxError {
-			if key != "value" {
+		e := p.objectMembers(func(key []byte) *syntaxError {
+			if string(key) != "value" {
 				_, e := p.skipValue()
 				return e
 			}
@@ -738,7 +748,7 @@ func (p *jsonParser) skipValue() (simple bool, err *syntaxError) {
 	}
 	switch c := p.b[p.i]; {
 	case c == '{':
-		return false, p.objectMembers(func(string) *syntaxError {
+		return false, p.objectMembers(func([]byte) *syntaxError {
 			_, e := p.skipValue()
 			return e
 		})

@@ -71,6 +71,7 @@ type xmlParser struct {
 	kind         tokKind
 	tokS         int // start of the token ('<' or first text byte)
 	nameS, nameE int
+	localS       int // name without its prefix starts here (start tags)
 	selfClose    bool
 	textE        int
 	nattr        int
@@ -291,6 +292,16 @@ func isNameStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || c >= 0x80
 }
 
+// indexAmpLt is bytes.IndexAny(b, "&<") without building a set per call.
+func indexAmpLt(b []byte) int {
+	for i, c := range b {
+		if c == '&' || c == '<' {
+			return i
+		}
+	}
+	return -1
+}
+
 // localName strips a namespace prefix: the schema is matched on local
 // names so that prefixed documents decode too.
 func localName(q []byte) []byte {
@@ -442,14 +453,18 @@ func (p *xmlParser) startTag() *syntaxError {
 		return p.fail(i, "'<' not followed by an element name (write < in text as &lt;)")
 	}
 	p.nameS = i
+	p.localS = i
 	for i < len(b) && isNameByte(b[i]) {
+		if b[i] == ':' {
+			p.localS = i + 1
+		}
 		i++
 	}
 	p.nameE = i
 	if i >= len(b) {
 		return p.eof() // the name may go on: <Event could be <EventData
 	}
-	if p.depth > 0 && string(localName(b[p.nameS:p.nameE])) == "Event" {
+	if p.depth > 0 && string(b[p.localS:p.nameE]) == "Event" {
 		return p.cut(p.tokS)
 	}
 	p.nattr = 0
@@ -633,7 +648,7 @@ func (p *xmlParser) decoded(s, e int) span {
 		case c == '<' && bytes.HasPrefix(b[s:e], []byte("<?")):
 			s += 2 + bytes.Index(b[s+2:e], []byte("?>")) + 2
 		default:
-			k := bytes.IndexAny(b[s:e], "&<")
+			k := indexAmpLt(b[s:e])
 			if k < 0 {
 				k = e - s
 			}
@@ -776,7 +791,7 @@ func (p *xmlParser) children(fn func(local []byte) *syntaxError) *syntaxError {
 				return p.fail(p.tokS, "unexpected text inside <%s>", string(p.b[nameS:nameE]))
 			}
 		case tokStart:
-			if e := fn(localName(p.b[p.nameS:p.nameE])); e != nil {
+			if e := fn(p.b[p.localS:p.nameE]); e != nil {
 				return e
 			}
 		case tokEnd:
@@ -799,7 +814,7 @@ func (p *xmlParser) parseEvent() *syntaxError {
 	if e := p.next(); e != nil {
 		return e
 	}
-	if p.kind != tokStart || string(localName(p.b[p.nameS:p.nameE])) != "Event" {
+	if p.kind != tokStart || string(p.b[p.localS:p.nameE]) != "Event" {
 		return p.fail(p.tokS, "expected <Event>")
 	}
 	return p.children(p.eventChild)
@@ -1030,7 +1045,7 @@ func (p *xmlParser) userDataNode() *syntaxError {
 			if !hasChild {
 				end := p.tokS
 				var v span
-				if bytes.IndexAny(p.b[start:end], "&<") < 0 {
+				if indexAmpLt(p.b[start:end]) < 0 {
 					v = p.ref(start, end)
 				} else {
 					v = p.decoded(start, end)
