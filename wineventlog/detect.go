@@ -162,9 +162,19 @@ const readChunk = 64 << 10
 
 // NewDecoder returns a streaming decoder for XML or JSON input read from r.
 // Format and encoding (UTF-8, UTF-16LE/BE, with or without BOM) are detected
-// from the content. EVTX input gives an error wrapping ErrEVTX; anything
-// else unrecognised an error wrapping ErrUnknownFormat. Input that is empty
-// or only white space decodes to no events.
+// from the content; an XML declaration's encoding is ignored because tools
+// re-encode files without updating it. EVTX input gives an error wrapping
+// ErrEVTX; anything else unrecognised an error wrapping ErrUnknownFormat.
+// Input that is empty or only white space decodes to no events.
+//
+// Positions are byte offsets in the input as read, also for UTF-16, so a
+// reader can checkpoint Position.End and later resume by handing NewDecoder
+// the input from there (with Options.Format set, as the rest of a JSON
+// array starts with a comma). Memory stays within MaxEventSize plus one
+// read chunk whatever the input's size.
+//
+// Values keep their line ends as written (CRLF from Windows), unlike a
+// conforming XML processor, so they match what the EVTX reader yields.
 func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 	if opts.MaxEventSize <= 0 {
 		opts.MaxEventSize = DefaultMaxEventSize

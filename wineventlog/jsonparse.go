@@ -44,7 +44,13 @@ var jsonParserPool = sync.Pool{New: func() any { return new(jsonParser) }}
 // in b.
 func ParseEventJSON(b []byte) (Event, error) {
 	p := jsonParserPool.Get().(*jsonParser)
-	defer jsonParserPool.Put(p)
+	defer func() {
+		p.b = nil
+		if cap(p.extra) > 64<<10 {
+			p.extra = nil
+		}
+		jsonParserPool.Put(p)
+	}()
 	ev, err := p.parse(b, true)
 	if err != nil {
 		return Event{}, jsonDecodeError(err, 0, int64(len(b)), 0, false)

@@ -120,12 +120,22 @@ func (p *xmlParser) reset(b []byte, keep bool) {
 // in b.
 func ParseEventXML(b []byte) (Event, error) {
 	p := parserPool.Get().(*xmlParser)
-	defer parserPool.Put(p)
+	defer p.release()
 	ev, _, err := p.parse(b, true, true)
 	if err != nil {
 		return Event{}, xmlDecodeError(err, 0, int64(len(b)), 0, false)
 	}
 	return ev, nil
+}
+
+// release returns a parser to the pool without the caller's input, and
+// without scratch space a rare huge event made large.
+func (p *xmlParser) release() {
+	p.b = nil
+	if cap(p.extra) > 64<<10 {
+		p.extra = nil
+	}
+	parserPool.Put(p)
 }
 
 // xmlDecodeError turns a parser error into the public form. base is the
