@@ -1,0 +1,196 @@
+package intunesplunkhecexporter
+
+import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
+)
+
+// HEC paths below the base URL.
+const (
+	pathEvent  = "/services/collector/event"
+	pathAck    = "/services/collector/ack"
+	pathHealth = "/services/collector/health"
+)
+
+// Config is the intune_splunk_hec exporter's configuration.
+type Config struct {
+	// ClientConfig holds endpoint, tls, timeout (per HTTP request),
+	// headers, compression (gzip or none) and the other HTTP client settings.
+	ClientConfig confighttp.ClientConfig                                  `mapstructure:",squash"`
+	QueueConfig  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	BackOff      configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+
+	// Token is the HEC token, sent as "Authorization: Splunk <token>".
+	Token configopaque.String `mapstructure:"token"`
+	// Index, Source and Sourcetype fill the event envelope unless a record
+	// carries com.splunk.index / com.splunk.source / com.splunk.sourcetype.
+	// An empty index leaves the choice to the token's default index; an
+	// empty source means the record's channel.
+	Index      string `mapstructure:"index"`
+	Source     string `mapstructure:"source"`
+	Sourcetype string `mapstructure:"sourcetype"`
+
+	// MaxContentLength caps the uncompressed size of one POST body; a batch
+	// is split into as many requests as it takes.
+	MaxContentLength int `mapstructure:"max_content_length"`
+	// MaxEventSize caps one encoded event; larger events are handled as
+	// Oversize says.
+	MaxEventSize int            `mapstructure:"max_event_size"`
+	Oversize     OversizeAction `mapstructure:"oversize"`
+
+	HealthCheck HealthCheckConfig `mapstructure:"health_check"`
+	Ack         AckConfig         `mapstructure:"ack"`
+	DeadLetter  deadletter.Config `mapstructure:"dead_letter"`
+}
+
+// HealthCheckConfig controls the GET /services/collector/health at start.
+type HealthCheckConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// AckConfig controls indexer acknowledgement (Splunk Enterprise).
+type AckConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// PollInterval is the pause between two POSTs to /services/collector/ack.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// Timeout is how long a request may stay unacknowledged before its
+	// events are sent again.
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// OversizeAction says what happens to an event larger than max_event_size.
+type OversizeAction string
+
+const (
+	// OversizeDeadLetter writes the whole event to the dead-letter file.
+	OversizeDeadLetter OversizeAction = "dead_letter"
+	// OversizeTruncate sends a cut-down event with a marker.
+	OversizeTruncate OversizeAction = "truncate"
+)
+
+// UnmarshalText rejects values other than dead_letter and truncate.
+func (a *OversizeAction) UnmarshalText(b []byte) error {
+	switch v := OversizeAction(b); v {
+	case OversizeDeadLetter, OversizeTruncate:
+		*a = v
+		return nil
+	}
+	return fmt.Errorf("oversize: %q is not one of dead_letter, truncate", string(b))
+}
+
+// Validate checks the configuration without side effects, naming the YAML
+// keys a user has to change.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, err := parseEndpoint(c.ClientConfig.Endpoint); err != nil {
+		errs = append(errs, err)
+	}
+	tok := strings.TrimSpace(string(c.Token))
+	switch {
+	case tok == "":
+		errs = append(errs, errors.New("token: required: the HEC token from Splunk (Settings > Data inputs > HTTP Event Collector)"))
+	case strings.HasPrefix(strings.ToLower(tok), "splunk "):
+		errs = append(errs, errors.New(`token: give the token alone; the exporter adds the "Splunk " prefix itself`))
+	}
+	switch c.ClientConfig.Compression {
+	case "", configcompression.TypeGzip, "none":
+	default:
+		errs = append(errs, fmt.Errorf("compression: %q is not supported by HEC; use gzip or none", c.ClientConfig.Compression))
+	}
+	if c.ClientConfig.Compression == configcompression.TypeGzip {
+		if l := int(c.ClientConfig.CompressionParams.Level); l != 0 && (l < gzip.BestSpeed || l > gzip.BestCompression) {
+			errs = append(errs, fmt.Errorf("compression_params::level: %d is not a gzip level (1 fastest to 9 smallest)", l))
+		}
+	}
+	if c.MaxContentLength < 1024 {
+		errs = append(errs, fmt.Errorf("max_content_length: %d is below 1024 bytes", c.MaxContentLength))
+	}
+	if c.MaxEventSize < 256 {
+		errs = append(errs, fmt.Errorf("max_event_size: %d is below 256 bytes", c.MaxEventSize))
+	} else if c.MaxContentLength > 0 && c.MaxEventSize > c.MaxContentLength {
+		errs = append(errs, fmt.Errorf("max_event_size (%d) must not exceed max_content_length (%d): an event that fits no request could never be sent", c.MaxEventSize, c.MaxContentLength))
+	}
+	switch c.Oversize {
+	case OversizeDeadLetter, OversizeTruncate:
+	default:
+		errs = append(errs, fmt.Errorf("oversize: %q is not one of dead_letter, truncate", c.Oversize))
+	}
+	if c.Ack.Enabled {
+		if c.Ack.PollInterval <= 0 {
+			errs = append(errs, errors.New("ack::poll_interval: must be positive"))
+		}
+		if c.Ack.Timeout <= 0 {
+			errs = append(errs, errors.New("ack::timeout: must be positive"))
+		} else if c.Ack.Timeout < c.Ack.PollInterval {
+			errs = append(errs, fmt.Errorf("ack::timeout (%s) must be at least ack::poll_interval (%s)", c.Ack.Timeout, c.Ack.PollInterval))
+		}
+	}
+	if err := c.DeadLetter.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// endpoints are the three HEC URLs derived from the configured endpoint.
+type endpoints struct {
+	event, ack, health string
+}
+
+// parseEndpoint accepts a base URL (https://splunk:8088, optionally with a
+// proxy path prefix), .../services/collector or the full
+// .../services/collector/event[/1.0] path.
+func parseEndpoint(s string) (endpoints, error) {
+	if strings.TrimSpace(s) == "" {
+		return endpoints{}, errors.New("endpoint: required, e.g. https://splunk.example.com:8088")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return endpoints{}, fmt.Errorf("endpoint: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return endpoints{}, fmt.Errorf("endpoint: %q must start with https:// (or http://)", s)
+	}
+	if u.Host == "" {
+		return endpoints{}, fmt.Errorf("endpoint: %q has no host", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return endpoints{}, fmt.Errorf("endpoint: %q must not carry a query or fragment; the token goes in the token setting", s)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	event := ""
+	switch {
+	case strings.HasSuffix(p, pathEvent+"/1.0"):
+		event = p
+		p = strings.TrimSuffix(p, pathEvent+"/1.0")
+	case strings.HasSuffix(p, pathEvent):
+		event = p
+		p = strings.TrimSuffix(p, pathEvent)
+	case strings.HasSuffix(p, "/services/collector/raw"), strings.HasSuffix(p, "/services/collector/raw/1.0"):
+		return endpoints{}, fmt.Errorf("endpoint: %q is the raw endpoint; this exporter sends structured events to /services/collector/event", s)
+	case strings.HasSuffix(p, "/services/collector"):
+		p = strings.TrimSuffix(p, "/services/collector")
+	}
+	if event == "" {
+		event = p + pathEvent
+	}
+	base := *u
+	at := func(path string) string {
+		v := base
+		v.Path = path
+		return v.String()
+	}
+	return endpoints{event: at(event), ack: at(p + pathAck), health: at(p + pathHealth)}, nil
+}

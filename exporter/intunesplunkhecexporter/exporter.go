@@ -1,0 +1,665 @@
+package intunesplunkhecexporter
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+)
+
+// maxResponseBody bounds how much of an answer is read; HEC's are tiny.
+const maxResponseBody = 64 << 10
+
+type hecExporter struct {
+	cfg     *Config
+	set     exporter.Settings
+	logger  *zap.Logger
+	urls    endpoints
+	enc     encoder
+	tel     *telemetry
+	limiter *logLimiter
+	// channel is this exporter's X-Splunk-Request-Channel (ack only).
+	channel   string
+	auth      string
+	gzipLevel int // 0: no compression
+
+	client *http.Client
+	dl     *deadletter.Writer
+
+	stopOnce sync.Once
+	stopping chan struct{}
+	noAckIDs sync.Once
+
+	bufs sync.Pool // *bytes.Buffer
+	encs sync.Pool // *encoded
+	gzs  sync.Pool // *gzip.Writer
+}
+
+func newHECExporter(cfg *Config, set exporter.Settings) (*hecExporter, error) {
+	urls, err := parseEndpoint(cfg.ClientConfig.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	e := &hecExporter{
+		cfg:     cfg,
+		set:     set,
+		logger:  set.Logger,
+		urls:    urls,
+		tel:     tel,
+		limiter: newLogLimiter(10 * time.Second),
+		auth:    "Splunk " + strings.TrimSpace(string(cfg.Token)),
+		enc: encoder{
+			opts:     mapping.HECOptions{Index: cfg.Index, Source: cfg.Source, Sourcetype: cfg.Sourcetype},
+			maxEvent: cfg.MaxEventSize,
+			oversize: cfg.Oversize,
+		},
+		stopping: make(chan struct{}),
+	}
+	if cfg.ClientConfig.Compression == configcompression.TypeGzip {
+		e.gzipLevel = int(cfg.ClientConfig.CompressionParams.Level)
+		if e.gzipLevel == 0 {
+			e.gzipLevel = gzip.BestSpeed
+		}
+	}
+	if cfg.Ack.Enabled {
+		e.channel = newChannelID()
+	}
+	return e, nil
+}
+
+// newChannelID returns a random (version 4) GUID.
+func newChannelID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func (e *hecExporter) start(ctx context.Context, host component.Host) error {
+	cc := e.cfg.ClientConfig
+	// The exporter compresses bodies itself, with pooled writers.
+	cc.Compression = ""
+	client, err := cc.ToClient(ctx, host.GetExtensions(), e.set.TelemetrySettings)
+	if err != nil {
+		return fmt.Errorf("building the HTTP client: %w", err)
+	}
+	dl, err := deadletter.Open(e.cfg.DeadLetter)
+	if err != nil {
+		return fmt.Errorf("dead_letter::path: %w", err)
+	}
+	e.client, e.dl = client, dl
+	if e.cfg.Ack.Enabled {
+		e.logger.Info("Indexer acknowledgement enabled", zap.String("channel", e.channel))
+	}
+	if e.cfg.HealthCheck.Enabled {
+		if err := e.checkHealth(ctx); err != nil {
+			// Not fatal: failing Start would stop the whole collector and
+			// make a supervisor restart it in a loop while Splunk is down,
+			// taking the receivers (and their checkpoints) and other
+			// exporters with it. The queue holds the events meanwhile.
+			e.logger.Error("Splunk HEC health check failed; the exporter starts anyway and keeps events in its sending queue until HEC accepts them", zap.Error(err))
+			componentstatus.ReportStatus(host, componentstatus.NewRecoverableErrorEvent(err))
+		}
+	}
+	return nil
+}
+
+// stopWaiting ends pending acknowledgement waits; called before the queue
+// is drained at shutdown.
+func (e *hecExporter) stopWaiting() {
+	e.stopOnce.Do(func() { close(e.stopping) })
+}
+
+func (e *hecExporter) shutdown(context.Context) error {
+	e.stopWaiting()
+	if e.client != nil {
+		e.client.CloseIdleConnections()
+	}
+	err := e.dl.Close()
+	return err
+}
+
+func (e *hecExporter) checkHealth(ctx context.Context) error {
+	timeout := 10 * time.Second
+	if t := e.cfg.ClientConfig.Timeout; t > 0 && t < timeout {
+		timeout = t
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.urls.health, http.NoBody)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", e.auth)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w (check the endpoint setting, the network path and the tls settings)", e.urls.health, err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	resp.Body.Close()
+	v := classify(resp.StatusCode, resp.Header, body)
+	switch {
+	case v.out == outDelivered:
+		return nil
+	case v.out == outThrottle:
+		return fmt.Errorf("GET %s: %s: HEC is up but cannot take data now", e.urls.health, v.describe())
+	case v.hint != "":
+		return fmt.Errorf("GET %s: %s: %s", e.urls.health, v.describe(), v.hint)
+	default:
+		return fmt.Errorf("GET %s: %s", e.urls.health, v.describe())
+	}
+}
+
+// pushLogs sends ld and returns only when every event was delivered (with
+// ack.enabled: acknowledged), dead-lettered, or handed back for retry as a
+// consumererror.Logs holding exactly the records still to send.
+func (e *hecExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
+	eb := e.getEncoded()
+	defer e.encs.Put(eb)
+	rejected, truncated := e.enc.encode(ld, eb)
+	if truncated > 0 {
+		e.tel.truncated.Add(ctx, int64(truncated))
+	}
+	if len(rejected) > 0 {
+		e.deadLetterOversized(ctx, ld, rejected)
+	}
+	if eb.len() == 0 {
+		return nil
+	}
+	s := sendState{e: e, ctx: ctx, ld: ld, eb: eb, acks: map[int64]*pendingAck{}}
+	s.queue = e.split(eb)
+	return s.run()
+}
+
+func (e *hecExporter) getEncoded() *encoded {
+	if v, ok := e.encs.Get().(*encoded); ok {
+		v.reset()
+		return v
+	}
+	return &encoded{}
+}
+
+// split cuts the events into requests no larger than max_content_length.
+func (e *hecExporter) split(eb *encoded) [][]int {
+	var out [][]int
+	var cur []int
+	size := 0
+	for i := 0; i < eb.len(); i++ {
+		n := len(eb.event(i))
+		if len(cur) > 0 && size+n > e.cfg.MaxContentLength {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, i)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+type pendingAck struct {
+	ids  []int
+	sent time.Time
+}
+
+// sendState is one push: the requests still to send, the ones waiting for
+// acknowledgement, and what has to go back to the queue.
+type sendState struct {
+	e     *hecExporter
+	ctx   context.Context
+	ld    plog.Logs
+	eb    *encoded
+	queue [][]int
+	acks  map[int64]*pendingAck
+
+	retry      []int
+	retryCause error
+	throttle   time.Duration
+	permanent  error
+}
+
+func (s *sendState) run() error {
+	e := s.e
+	for len(s.queue) > 0 {
+		b := s.queue[0]
+		s.queue = s.queue[1:]
+		v, err := e.post(s.ctx, s.eb, b)
+		if err != nil {
+			s.giveBack(b, reasonTransport, fmt.Errorf("sending to %s: %w", e.urls.event, err))
+			break
+		}
+		if v.out != outDelivered {
+			e.tel.addFailed(s.ctx, len(b), v)
+		}
+		if !s.handle(b, v) {
+			break
+		}
+	}
+	if len(s.acks) > 0 {
+		s.waitAcks()
+	}
+	if len(s.retry) > 0 {
+		err := consumererror.NewLogs(s.retryCause, subset(s.ld, s.eb, s.retry))
+		if s.throttle > 0 {
+			return exporterhelper.NewThrottleRetry(err, s.throttle)
+		}
+		return err
+	}
+	if s.permanent != nil {
+		return consumererror.NewPermanent(s.permanent)
+	}
+	return nil
+}
+
+// handle acts on the answer to request b; false stops sending the rest.
+func (s *sendState) handle(b []int, v verdict) bool {
+	e := s.e
+	switch v.out {
+	case outDelivered:
+		if e.cfg.Ack.Enabled {
+			if v.hasAckID {
+				s.acks[v.ackID] = &pendingAck{ids: b, sent: time.Now()}
+				return true
+			}
+			e.noAckIDs.Do(func() {
+				e.logger.Warn("ack::enabled is true but HEC answered without an ackId, so events count as delivered when accepted; turn indexer acknowledgement on for the token to get acknowledgements")
+			})
+		}
+		e.tel.addDelivered(s.ctx, len(b))
+	case outBadEvent, outTooLarge:
+		reason := reasonBadEvent
+		if v.out == outTooLarge {
+			reason = reasonTooLarge
+		}
+		switch k := v.badEvent; {
+		case k >= 0 && k < len(b):
+			s.deadLetter(b[k:k+1], v, reason)
+			s.requeue(without(b, k))
+		case len(b) == 1:
+			s.deadLetter(b, v, reason)
+		default:
+			// HEC did not say which event: halve until it is found.
+			h := len(b) / 2
+			s.requeue(b[:h], b[h:])
+		}
+	case outBadIndex:
+		bad := b
+		if k := v.badEvent; k >= 0 && k < len(b) {
+			idx := s.eb.index[b[k]]
+			bad = nil
+			var rest []int
+			for _, id := range b {
+				if s.eb.index[id] == idx {
+					bad = append(bad, id)
+				} else {
+					rest = append(rest, id)
+				}
+			}
+			s.requeue(rest)
+		}
+		idx := s.eb.index[bad[0]]
+		e.logger.Error("Splunk HEC refused the index; the events naming it went to the dead-letter file",
+			zap.String("index", idx), zap.Int("events", len(bad)), zap.String("answer", v.describe()), zap.String("what_to_do", v.hint))
+		s.deadLetter(bad, v, reasonBadIndex)
+	case outThrottle:
+		s.throttle = max(s.throttle, v.retryAfter)
+		s.giveBack(b, reasonThrottled, fmt.Errorf("HEC is busy: %s", v.describe()))
+		return false
+	case outRetry:
+		s.giveBack(b, reasonServer, fmt.Errorf("HEC failed: %s", v.describe()))
+		return false
+	case outConfig:
+		s.permanent = fmt.Errorf("HEC at %s refused the request: %s: %s", e.urls.event, v.describe(), v.hint)
+		e.logger.Error("Splunk HEC refused the exporter's configuration; events go to the dead-letter file until it is fixed",
+			zap.String("answer", v.describe()), zap.String("what_to_do", v.hint))
+		all := append(append([]int(nil), b...), flatten(s.queue)...)
+		s.queue = nil
+		s.deadLetter(all, v, reasonConfig)
+		return false
+	}
+	return true
+}
+
+// requeue puts requests at the front of the queue, skipping empty ones.
+func (s *sendState) requeue(bs ...[]int) {
+	var front [][]int
+	for _, b := range bs {
+		if len(b) > 0 {
+			front = append(front, b)
+		}
+	}
+	s.queue = append(front, s.queue...)
+}
+
+// giveBack hands b and everything not yet sent back for retry.
+func (s *sendState) giveBack(b []int, reason string, cause error) {
+	n := len(s.retry)
+	s.retry = append(s.retry, b...)
+	s.retry = append(s.retry, flatten(s.queue)...)
+	s.queue = nil
+	s.retryCause = errors.Join(s.retryCause, cause)
+	s.e.tel.addRetried(s.ctx, len(s.retry)-n, reason)
+}
+
+func (s *sendState) deadLetter(ids []int, v verdict, reason string) {
+	e := s.e
+	entries := make([]deadletter.Entry, 0, len(ids))
+	now := time.Now()
+	text := v.describe()
+	if v.hint != "" {
+		text += ": " + v.hint
+	}
+	for _, id := range ids {
+		entries = append(entries, deadletter.Entry{
+			Time:     now,
+			Exporter: e.set.ID.String(),
+			Status:   v.status,
+			Reason:   text,
+			ID:       eventID(s.ld, s.eb.refs[id]),
+			Document: json.RawMessage(append([]byte(nil), s.eb.event(id)...)),
+		})
+	}
+	e.writeDeadLetters(s.ctx, entries, reason)
+}
+
+func (e *hecExporter) deadLetterOversized(ctx context.Context, ld plog.Logs, rej []oversized) {
+	entries := make([]deadletter.Entry, 0, len(rej))
+	now := time.Now()
+	for _, r := range rej {
+		entries = append(entries, deadletter.Entry{
+			Time:     now,
+			Exporter: e.set.ID.String(),
+			Reason:   r.reason,
+			ID:       eventID(ld, r.ref),
+			Document: r.doc,
+		})
+	}
+	e.writeDeadLetters(ctx, entries, reasonOversize)
+}
+
+func (e *hecExporter) writeDeadLetters(ctx context.Context, entries []deadletter.Entry, reason string) {
+	if len(entries) == 0 {
+		return
+	}
+	e.tel.addDeadLettered(ctx, len(entries), reason)
+	fields := []zap.Field{zap.String("reason", entries[0].Reason), zap.Int("events", len(entries))}
+	if entries[0].ID != "" {
+		fields = append(fields, zap.String("first_event_id", entries[0].ID))
+	}
+	if err := e.dl.Write(entries...); err != nil {
+		e.logger.Error("Could not write refused events to the dead-letter file; they are lost", append(fields, zap.Error(err))...)
+		return
+	}
+	msg := "Events refused for good were written to the dead-letter file"
+	if e.dl == nil {
+		msg = "Events refused for good were dropped; set dead_letter::path to keep them"
+	}
+	e.limiter.log(e.logger, zapcore.WarnLevel, reason, msg, fields...)
+}
+
+// post sends the events ids as one request and classifies the answer.
+func (e *hecExporter) post(ctx context.Context, eb *encoded, ids []int) (verdict, error) {
+	buf := e.getBuf()
+	if err := e.writeBody(buf, eb, ids); err != nil {
+		e.bufs.Put(buf)
+		return verdict{}, err
+	}
+	body := &pooledBody{r: bytes.NewReader(buf.Bytes()), buf: buf, pool: &e.bufs}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.urls.event, body)
+	if err != nil {
+		body.Close()
+		return verdict{}, err
+	}
+	req.ContentLength = int64(buf.Len())
+	req.Header.Set("Authorization", e.auth)
+	req.Header.Set("Content-Type", "application/json")
+	if e.gzipLevel != 0 {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if e.channel != "" {
+		req.Header.Set("X-Splunk-Request-Channel", e.channel)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return verdict{}, err
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil && resp.StatusCode/100 == 2 {
+		// A cut answer to a success could hide an ackId; treat it as not
+		// delivered rather than guess.
+		return verdict{}, fmt.Errorf("reading the answer: %w", err)
+	}
+	return classify(resp.StatusCode, resp.Header, rb), nil
+}
+
+func (e *hecExporter) getBuf() *bytes.Buffer {
+	if b, ok := e.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (e *hecExporter) writeBody(buf *bytes.Buffer, eb *encoded, ids []int) error {
+	if e.gzipLevel == 0 {
+		for _, id := range ids {
+			buf.Write(eb.event(id))
+		}
+		return nil
+	}
+	zw, _ := e.gzs.Get().(*gzip.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = gzip.NewWriterLevel(buf, e.gzipLevel); err != nil {
+			return err
+		}
+	} else {
+		zw.Reset(buf)
+	}
+	defer e.gzs.Put(zw)
+	for _, id := range ids {
+		if _, err := zw.Write(eb.event(id)); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// pooledBody returns its buffer to the pool when the transport closes the
+// request body, which it does once it no longer reads it.
+type pooledBody struct {
+	r    *bytes.Reader
+	buf  *bytes.Buffer
+	pool *sync.Pool
+	once sync.Once
+}
+
+func (p *pooledBody) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+func (p *pooledBody) Close() error {
+	p.once.Do(func() { p.pool.Put(p.buf) })
+	return nil
+}
+
+// waitAcks polls /services/collector/ack until every request of the push
+// is acknowledged; those not acknowledged within ack::timeout, or when the
+// push is cancelled or the exporter shuts down, go back for retry.
+func (s *sendState) waitAcks() {
+	e := s.e
+	t := time.NewTimer(e.cfg.Ack.PollInterval)
+	defer t.Stop()
+	for len(s.acks) > 0 {
+		select {
+		case <-s.ctx.Done():
+			s.abandonAcks(reasonShutdown, fmt.Errorf("waiting for indexer acknowledgement: %w", s.ctx.Err()))
+			return
+		case <-e.stopping:
+			s.abandonAcks(reasonShutdown, errors.New("shutting down before HEC acknowledged the events"))
+			return
+		case <-t.C:
+		}
+		ids := make([]int64, 0, len(s.acks))
+		for id := range s.acks {
+			ids = append(ids, id)
+		}
+		status, err := e.pollAcks(s.ctx, ids)
+		now := time.Now()
+		if err != nil {
+			e.limiter.log(e.logger, zapcore.WarnLevel, "ack_poll", "Polling HEC for indexer acknowledgements failed; polling again", zap.Error(err))
+		}
+		for id, ok := range status {
+			p := s.acks[id]
+			if !ok || p == nil {
+				continue
+			}
+			e.tel.ackLatency.Record(s.ctx, now.Sub(p.sent).Seconds())
+			e.tel.addDelivered(s.ctx, len(p.ids))
+			delete(s.acks, id)
+		}
+		var late []int
+		for id, p := range s.acks {
+			if now.Sub(p.sent) >= e.cfg.Ack.Timeout {
+				late = append(late, p.ids...)
+				delete(s.acks, id)
+			}
+		}
+		if len(late) > 0 {
+			s.retry = append(s.retry, late...)
+			s.retryCause = errors.Join(s.retryCause, fmt.Errorf("HEC did not acknowledge %d events within ack::timeout (%s); sending them again", len(late), e.cfg.Ack.Timeout))
+			e.tel.addRetried(s.ctx, len(late), reasonAckTimeout)
+		}
+		t.Reset(e.cfg.Ack.PollInterval)
+	}
+}
+
+func (s *sendState) abandonAcks(reason string, cause error) {
+	n := 0
+	for id, p := range s.acks {
+		s.retry = append(s.retry, p.ids...)
+		n += len(p.ids)
+		delete(s.acks, id)
+	}
+	s.retryCause = errors.Join(s.retryCause, cause)
+	s.e.tel.addRetried(s.ctx, n, reason)
+}
+
+func (e *hecExporter) pollAcks(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	body, _ := json.Marshal(struct {
+		Acks []int64 `json:"acks"`
+	}{ids})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		// A shutdown also ends a poll in flight.
+		select {
+		case <-e.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.urls.ack, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", e.auth)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Splunk-Request-Channel", e.channel)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if resp.StatusCode != http.StatusOK {
+		v := classify(resp.StatusCode, resp.Header, rb)
+		if v.hint != "" {
+			return nil, fmt.Errorf("POST %s: %s: %s", e.urls.ack, v.describe(), v.hint)
+		}
+		return nil, fmt.Errorf("POST %s: %s", e.urls.ack, v.describe())
+	}
+	return parseAckResponse(rb)
+}
+
+// subset copies the records of the given events into a new plog.Logs,
+// keeping their resources and scopes.
+func subset(ld plog.Logs, eb *encoded, ids []int) plog.Logs {
+	out := plog.NewLogs()
+	type key struct{ rl, sl int32 }
+	scopes := map[key]plog.ScopeLogs{}
+	rls := map[int32]plog.ResourceLogs{}
+	for _, id := range ids {
+		ref := eb.refs[id]
+		k := key{ref.rl, ref.sl}
+		sl, ok := scopes[k]
+		if !ok {
+			src := ld.ResourceLogs().At(int(ref.rl))
+			rl, ok := rls[ref.rl]
+			if !ok {
+				rl = out.ResourceLogs().AppendEmpty()
+				src.Resource().CopyTo(rl.Resource())
+				rl.SetSchemaUrl(src.SchemaUrl())
+				rls[ref.rl] = rl
+			}
+			ssrc := src.ScopeLogs().At(int(ref.sl))
+			sl = rl.ScopeLogs().AppendEmpty()
+			ssrc.Scope().CopyTo(sl.Scope())
+			sl.SetSchemaUrl(ssrc.SchemaUrl())
+			scopes[k] = sl
+		}
+		ld.ResourceLogs().At(int(ref.rl)).ScopeLogs().At(int(ref.sl)).LogRecords().At(int(ref.lr)).CopyTo(sl.LogRecords().AppendEmpty())
+	}
+	return out
+}
+
+func eventID(ld plog.Logs, ref recordRef) string {
+	lr := ld.ResourceLogs().At(int(ref.rl)).ScopeLogs().At(int(ref.sl)).LogRecords().At(int(ref.lr))
+	if v, ok := lr.Attributes().Get(mapping.AttrEventID); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+func without(b []int, k int) []int {
+	out := make([]int, 0, len(b)-1)
+	out = append(out, b[:k]...)
+	return append(out, b[k+1:]...)
+}
+
+func flatten(q [][]int) []int {
+	var out []int
+	for _, b := range q {
+		out = append(out, b...)
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+// Package intunesplunkhecexporter sends Intune connector records to a Splunk
+// HTTP Event Collector as JSON events with a small set of CIM index-time
+// fields, handling every HEC status code and, optionally, indexer
+// acknowledgement.
+package intunesplunkhecexporter
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+)
+
+// NewFactory returns the factory of the intune_splunk_hec exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		exporter.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	client := confighttp.NewDefaultClientConfig()
+	client.Timeout = 30 * time.Second
+	client.Compression = configcompression.TypeGzip
+	client.CompressionParams.Level = 1
+
+	queue := exporterhelper.NewDefaultQueueConfig()
+	batch := exporterhelper.NewDefaultBatchConfig()
+	batch.Sizer = exporterhelper.RequestSizerTypeItems
+	batch.MinSize = 1024
+	batch.MaxSize = 8192
+	queue.Batch = configoptional.Some(batch)
+
+	return &Config{
+		ClientConfig:     client,
+		QueueConfig:      configoptional.Some(queue),
+		BackOff:          configretry.NewDefaultBackOffConfig(),
+		Sourcetype:       mapping.DefaultSourcetype,
+		MaxContentLength: 2 << 20,
+		MaxEventSize:     1 << 20,
+		Oversize:         OversizeDeadLetter,
+		HealthCheck:      HealthCheckConfig{Enabled: true},
+		Ack: AckConfig{
+			PollInterval: 2 * time.Second,
+			Timeout:      2 * time.Minute,
+		},
+	}
+}
+
+func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
+	c := cfg.(*Config)
+	e, err := newHECExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		// The HTTP client's timeout bounds each request; a push can
+		// legitimately take longer while it waits for acknowledgements.
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
+		exporterhelper.WithRetry(c.BackOff),
+		exporterhelper.WithQueue(c.QueueConfig),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &stoppingLogs{Logs: logs, stop: e.stopWaiting}, nil
+}
+
+// stoppingLogs tells the exporter to stop waiting for acknowledgements
+// before the queue is drained, so Shutdown is not held up by ack.timeout;
+// the unacknowledged requests stay in a persistent queue for the next start.
+type stoppingLogs struct {
+	exporter.Logs
+	stop func()
+}
+
+func (s *stoppingLogs) Shutdown(ctx context.Context) error {
+	s.stop()
+	return s.Logs.Shutdown(ctx)
+}
