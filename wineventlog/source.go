@@ -77,18 +77,27 @@ func (s *source) project() {
 	if s.unit == 1 {
 		return
 	}
-	for k := len(s.proj); 2*k+1 < len(s.buf); k++ {
-		u := unitAt(s.buf, 2*k, s.be)
-		var c byte
+	from, to := len(s.proj), len(s.buf)/2
+	if to <= from {
+		return
+	}
+	s.proj = append(s.proj, make([]byte, to-from)...)
+	lo, hi := 0, 1 // byte holding the low and high half of a unit
+	if s.be {
+		lo, hi = 1, 0
+	}
+	src := s.buf[2*from : 2*to]
+	dst := s.proj[from:to]
+	for k := range dst {
+		l, h := src[2*k+lo], src[2*k+hi]
 		switch {
-		case u < 0x80:
-			c = byte(u)
-		case u == 0xFEFF:
-			c = 0x81
+		case h == 0 && l < 0x80:
+			dst[k] = l
+		case h == 0xFE && l == 0xFF:
+			dst[k] = 0x81
 		default:
-			c = 0x80
+			dst[k] = 0x80
 		}
-		s.proj = append(s.proj, c)
 	}
 }
 

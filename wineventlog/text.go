@@ -10,7 +10,21 @@ import (
 // dangling odd byte become U+FFFD so damaged input still yields text.
 func appendUTF16(dst, src []byte, bigEndian bool) []byte {
 	n := len(src) / 2
-	for i := 0; i < n; i++ {
+	lo, hi := 0, 1
+	if bigEndian {
+		lo, hi = 1, 0
+	}
+	// Markup and most values are ASCII: copy those units in a tight loop.
+	dst = slicesGrow(dst, n)
+	i := 0
+	for ; i < n; i++ {
+		l, h := src[2*i+lo], src[2*i+hi]
+		if h != 0 || l >= 0x80 {
+			break
+		}
+		dst = append(dst, l)
+	}
+	for ; i < n; i++ {
 		var u uint16
 		if bigEndian {
 			u = uint16(src[2*i])<<8 | uint16(src[2*i+1])
@@ -20,6 +34,11 @@ func appendUTF16(dst, src []byte, bigEndian bool) []byte {
 		switch {
 		case u < 0x80:
 			dst = append(dst, byte(u))
+			// Back to ASCII: stay in the fast loop while it lasts.
+			for i+1 < n && src[2*i+2+hi] == 0 && src[2*i+2+lo] < 0x80 {
+				i++
+				dst = append(dst, src[2*i+lo])
+			}
 		case u < 0xD800 || u > 0xDFFF:
 			dst = utf8.AppendRune(dst, rune(u))
 		case u < 0xDC00 && i+1 < n:
@@ -43,6 +62,15 @@ func appendUTF16(dst, src []byte, bigEndian bool) []byte {
 		dst = utf8.AppendRune(dst, utf8.RuneError)
 	}
 	return dst
+}
+
+func slicesGrow(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		nb := make([]byte, len(b), len(b)+n+n/8)
+		copy(nb, b)
+		return nb
+	}
+	return b
 }
 
 // appendValidUTF8 copies b, replacing each invalid sequence with U+FFFD.
