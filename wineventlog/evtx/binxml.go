@@ -403,8 +403,14 @@ func (p *parser) templateInstance() (*node, error) {
 		return nil, err
 	}
 	p.pos += 2 // token and an unknown byte
-	p.pos += 4 // template identifier: the first 4 bytes of the definition GUID
+	id := p.u32()
 	defOff := int(p.u32())
+	// The identifier repeats the first 4 bytes of the definition's GUID. A
+	// mismatch means the offset points at something else, as happens in
+	// stale records whose chunk was reused.
+	if defOff >= chunkHeaderSize && defOff+8 <= p.c.avail && binary.LittleEndian.Uint32(p.c.data[defOff+4:]) != id {
+		return nil, p.errorf("template instance names template 0x%08x but the definition at chunk offset %d is not it", id, defOff)
+	}
 	t, size, err := p.c.template(defOff, p.depth)
 	if err != nil {
 		return nil, p.errorf("template at chunk offset %d: %v", defOff, err)
