@@ -27,6 +27,7 @@ Usage:
   intunectl convert [--to ecs|hec|otlp-json] [--original] [--format F] FILE...
   intunectl summarize [--format F] FILE...
   intunectl dump [--carve] FILE...
+  intunectl report [-o report.html] [--title TEXT] [--format F] FILE...
 
 FILE is an exported event log: EVTX, XML (wevtutil qe /f:xml, Event Viewer
 "Save as XML", /f:RenderedXml) or JSON (Get-WinEvent | ConvertTo-Json, or
@@ -68,6 +69,8 @@ func (c *cli) run(args []string) int {
 		return c.summarize(rest)
 	case "dump":
 		return c.dump(rest)
+	case "report":
+		return c.report(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
