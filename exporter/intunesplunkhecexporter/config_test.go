@@ -1,0 +1,129 @@
+package intunesplunkhecexporter
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		check   func(t *testing.T, c *Config)
+		wantErr string
+	}{
+		{name: "", check: func(t *testing.T, c *Config) {
+			if c.Sourcetype != mapping.DefaultSourcetype || c.ClientConfig.Compression != configcompression.TypeGzip ||
+				c.MaxContentLength != 2<<20 || c.MaxEventSize != 1<<20 || c.Oversize != OversizeDeadLetter ||
+				!c.HealthCheck.Enabled || c.Ack.Enabled || !c.QueueConfig.HasValue() || !c.QueueConfig.Get().Batch.HasValue() {
+				t.Errorf("defaults not applied: %+v", c)
+			}
+		}},
+		{name: "full", check: func(t *testing.T, c *Config) {
+			if c.Index != "intune" || c.Source != "ndes01" || c.ClientConfig.Compression != "none" ||
+				c.ClientConfig.Timeout != 10*time.Second || c.ClientConfig.TLS.CAFile != "/etc/ssl/splunk-ca.pem" ||
+				c.MaxContentLength != 1<<20 || c.MaxEventSize != 65536 || c.Oversize != OversizeTruncate ||
+				c.HealthCheck.Enabled || !c.Ack.Enabled || c.Ack.PollInterval != time.Second || c.Ack.Timeout != 30*time.Second ||
+				c.DeadLetter.MaxSizeMiB != 50 || c.QueueConfig.Get().StorageID == nil || c.BackOff.MaxElapsedTime != 0 {
+				t.Errorf("settings not read: %+v", c)
+			}
+			if string(c.Token) != "00000000-0000-0000-0000-000000000000" {
+				t.Errorf("token not read")
+			}
+		}},
+		{name: "no_token", wantErr: "token: required"},
+		{name: "token_with_prefix", wantErr: "token: give the token alone"},
+		{name: "raw_endpoint", wantErr: "endpoint: \"https://splunk.example.com:8088/services/collector/raw\" is the raw endpoint"},
+		{name: "bad_oversize", wantErr: `oversize: "drop" is not one of dead_letter, truncate`},
+		{name: "event_larger_than_request", wantErr: "max_event_size (8192) must not exceed max_content_length (4096)"},
+		{name: "bad_ack", wantErr: "ack::timeout (1s) must be at least ack::poll_interval (10s)"},
+		{name: "zstd", wantErr: `compression: "zstd" is not supported by HEC`},
+	}
+	for _, tc := range tests {
+		t.Run("intune_splunk_hec/"+tc.name, func(t *testing.T) {
+			id := component.NewID(metadata.Type)
+			if tc.name != "" {
+				id = component.NewIDWithName(metadata.Type, tc.name)
+			}
+			sub, err := cm.Sub(id.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := createDefaultConfig().(*Config)
+			err = sub.Unmarshal(cfg)
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, cfg)
+		})
+	}
+}
+
+func TestValidateJoinsErrors(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.MaxContentLength = 10
+	err := cfg.Validate()
+	for _, want := range []string{"endpoint: required", "token: required", "max_content_length: 10"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
+
+func TestParseEndpoint(t *testing.T) {
+	tests := []struct {
+		name, in           string
+		event, ack, health string
+		wantErr            string
+	}{
+		{name: "base", in: "https://s:8088", event: "https://s:8088/services/collector/event", ack: "https://s:8088/services/collector/ack", health: "https://s:8088/services/collector/health"},
+		{name: "base_slash", in: "https://s:8088/", event: "https://s:8088/services/collector/event", ack: "https://s:8088/services/collector/ack", health: "https://s:8088/services/collector/health"},
+		{name: "collector", in: "https://s:8088/services/collector", event: "https://s:8088/services/collector/event", ack: "https://s:8088/services/collector/ack", health: "https://s:8088/services/collector/health"},
+		{name: "full", in: "http://s:8088/services/collector/event", event: "http://s:8088/services/collector/event", ack: "http://s:8088/services/collector/ack", health: "http://s:8088/services/collector/health"},
+		{name: "versioned", in: "https://s/services/collector/event/1.0", event: "https://s/services/collector/event/1.0", ack: "https://s/services/collector/ack", health: "https://s/services/collector/health"},
+		{name: "proxy_prefix", in: "https://gw/splunk", event: "https://gw/splunk/services/collector/event", ack: "https://gw/splunk/services/collector/ack", health: "https://gw/splunk/services/collector/health"},
+		{name: "empty", in: "", wantErr: "endpoint: required"},
+		{name: "scheme", in: "splunk:8088", wantErr: "must start with https://"},
+		{name: "no_host", in: "https:///services/collector", wantErr: "has no host"},
+		{name: "query", in: "https://s:8088/services/collector?token=x", wantErr: "must not carry a query"},
+		{name: "raw", in: "https://s:8088/services/collector/raw", wantErr: "raw endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseEndpoint(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.event != tt.event || got.ack != tt.ack || got.health != tt.health {
+				t.Fatalf("got %+v", got)
+			}
+		})
+	}
+}
