@@ -304,12 +304,14 @@ func isNameStart(c byte) bool {
 
 // indexAmpLt is bytes.IndexAny(b, "&<") without building a set per call.
 func indexAmpLt(b []byte) int {
-	for i, c := range b {
-		if c == '&' || c == '<' {
-			return i
-		}
+	a := bytes.IndexByte(b, '&')
+	if a >= 0 {
+		b = b[:a]
 	}
-	return -1
+	if l := bytes.IndexByte(b, '<'); l >= 0 {
+		return l
+	}
+	return a
 }
 
 // localName strips a namespace prefix: the schema is matched on local
@@ -677,6 +679,24 @@ func (p *xmlParser) text() (span, *syntaxError) {
 		return span{0, 0}, nil
 	}
 	nameS, nameE := p.nameS, p.nameE
+	// Fast path for the usual shape, text then "</Name>": one search
+	// instead of the token machinery.
+	if k := bytes.IndexByte(p.b[p.i:], '<'); k >= 0 {
+		lt := p.i + k
+		end := lt + 2 + (nameE - nameS)
+		if end < len(p.b) && p.b[lt+1] == '/' && p.b[end] == '>' && bytes.Equal(p.b[lt+2:end], p.b[nameS:nameE]) {
+			start := p.i
+			if bytes.IndexByte(p.b[start:lt], '&') < 0 {
+				p.i = end + 1
+				return p.ref(start, lt), nil
+			}
+			if e := p.checkText(start, lt); e != nil {
+				return noSpan, e
+			}
+			p.i = end + 1
+			return p.decoded(start, lt), nil
+		}
+	}
 	outerS, outerE := p.openS, p.openE
 	p.openS, p.openE = nameS, nameE
 	start := p.i
