@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -285,4 +288,35 @@ func TestReportInBrowser(t *testing.T) {
 			t.Errorf("keeping the screenshot: %v", err)
 		}
 	}
+}
+
+// BenchmarkReport runs the whole command over a wevtutil export of 50,000
+// generated events: decoding, enrichment, aggregation and the page.
+func BenchmarkReport(b *testing.B) {
+	const n = 50000
+	cat := mapping.MustDefault()
+	ex, err := eventgen.ExportByName("wevtutil")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	in := filepath.Join(dir, "events.xml")
+	if err := os.WriteFile(in, ex.Write(eventgen.Stream(cat, n)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(dir, "report.html")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c := &cli{stdout: io.Discard, stderr: io.Discard}
+		if code := c.run([]string{"report", "-o", out, in}); code != exitOK {
+			b.Fatalf("exit %d", code)
+		}
+	}
+	b.StopTimer()
+	page, err := os.ReadFile(out)
+	if err != nil || !bytes.Contains(page, []byte(strconv.Itoa(n)+" events from")) {
+		b.Fatalf("the report does not count %d events (%v)", n, err)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 }

@@ -315,7 +315,7 @@ func lensObject(id string, p Panel) SavedObject {
 	default:
 		cols := make([]map[string]any, len(l.columns))
 		for i, c := range l.columns {
-			cols[i] = map[string]any{"columnId": c.id}
+			cols[i] = map[string]any{"columnId": c.id, "isTransposed": false}
 		}
 		vis = map[string]any{"layerId": layer, "layerType": "data", "columns": cols}
 	}
