@@ -124,15 +124,10 @@ func SplunkFiles(cat *mapping.Catalog, alerts []*Alert) (map[string][]byte, erro
 	tr.kv("case_sensitive_match", "false")
 	files["default/transforms.conf"] = tr.bytes()
 
-	// The HEC projection's index-time fields, so that searches on them use
-	// the index.
-	fc := newConf("Index-time fields the HEC projection sends with every event.")
-	for _, f := range mapping.CIMFields {
-		fc.stanza(f.Name)
-		fc.kv("INDEXED", "true")
-		fc.kv("INDEXED_VALUE", "false")
-	}
-	files["default/fields.conf"] = fc.bytes()
+	// No fields.conf: marking signature, action, user or dest INDEXED would
+	// apply to every sourcetype on the search head and break searches on
+	// those CIM fields where other data extracts them at search time. The
+	// HEC index-time fields are searchable without it.
 
 	et := newConf("Event types for the CIM data models and for searching by catalog category.")
 	base := `sourcetype="` + Sourcetype + `"`
