@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/contentgen"
 	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
@@ -110,6 +111,12 @@ func checkSelfContained(t *testing.T, page []byte) {
 		if bytes.Contains(bytes.ToLower(page), []byte(bad)) {
 			t.Errorf("report contains %q; it must be self-contained", bad)
 		}
+	}
+}
+
+func TestSilentLimitMatchesAlert(t *testing.T) {
+	if silentAfter != time.Duration(contentgen.SilentHours)*time.Hour {
+		t.Errorf("the report calls a host silent after %s, the host-silent alert after %d hours", silentAfter, contentgen.SilentHours)
 	}
 }
 

@@ -3,7 +3,6 @@ package contentgen
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
@@ -279,11 +278,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // simpleXML writes the overview dashboard: the same panels as Kibana's.
 func simpleXML() ([]byte, error) {
 	var b bytes.Buffer
-	esc := func(s string) string {
-		var e bytes.Buffer
-		_ = xml.EscapeText(&e, []byte(s))
-		return e.String()
-	}
+	// Quotes stay as they are, so the searches read as typed.
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 	b.WriteString(`<form version="1.1" theme="light">
   <label>Intune Certificate Connector</label>
   <description>Connector events by outcome, failures by event and diagnostic code, failing devices, CAs and templates, connector hosts and recent failures with remediation. Generated from the catalog.</description>
@@ -308,7 +304,7 @@ func simpleXML() ([]byte, error) {
 			open, width = true, 0
 		}
 		width += p.W
-		fmt.Fprintf(&b, "    <panel id=\"%s\">\n      <title>%s</title>\n", esc(p.ID), esc(p.Title))
+		fmt.Fprintf(&b, "    <panel id=\"%s\">\n      <title>%s</title>\n", strings.ReplaceAll(p.ID, "-", "_"), esc(p.Title))
 		tag := "table"
 		if p.Viz == "chart" {
 			tag = "chart"
