@@ -14,6 +14,9 @@ func fixtureSeeds(f *testing.F, pattern string) [][]byte {
 	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
 	var seeds [][]byte
 	for _, name := range files {
+		if st, err := os.Stat(name); err != nil || st.IsDir() {
+			continue
+		}
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

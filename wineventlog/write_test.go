@@ -115,7 +115,10 @@ func allFixtureEvents(t *testing.T) []Event {
 	odd.UserSID = "S-1-5-21-1004336348-1177238915-682003330-512"
 	odd.Keywords = 0x8020000000000000
 	odd.TimeCreated = time.Date(1999, 12, 31, 23, 59, 59, 999999900, time.UTC)
-	return append(evs, odd)
+	// UserData whose root element holds the text itself.
+	leafRoot := evs[0]
+	leafRoot.EventData, leafRoot.UserDataRoot, leafRoot.UserData = nil, "State", []Data{{"", "on"}}
+	return append(evs, odd, leafRoot)
 }
 
 // asJSONSees reduces an event to what PowerShell's JSON can carry.

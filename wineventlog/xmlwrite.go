@@ -269,7 +269,14 @@ func (w *xmlWriter) userData(ev *Event) {
 	w.b = append(w.b, root...)
 	w.b = append(w.b, '>')
 	var open []string
+	rootText := false
 	for _, d := range ev.UserData {
+		if d.Name == "" {
+			// The root itself is the leaf: no line break may enter its text.
+			w.b = appendEscaped(w.b, d.Value, 0)
+			rootText = true
+			continue
+		}
 		parts := strings.Split(d.Name, ".")
 		leaf := parts[len(parts)-1]
 		parents := parts[:len(parts)-1]
@@ -300,7 +307,9 @@ func (w *xmlWriter) userData(ev *Event) {
 		w.b = append(w.b, '>')
 		open = open[:len(open)-1]
 	}
-	w.line(2)
+	if !rootText {
+		w.line(2)
+	}
 	w.b = append(w.b, "</"...)
 	w.b = append(w.b, root...)
 	w.b = append(w.b, '>')
