@@ -1,0 +1,362 @@
+package intuneconnectorreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v7"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+)
+
+// Resource attribute values the receiver sets on every batch.
+const (
+	serviceName      = "intune-certificate-connector"
+	serviceNamespace = "microsoft-intune"
+	// obsFormat labels the receiver's standard accepted/refused metrics.
+	obsFormat = "windows_event"
+)
+
+type intuneReceiver struct {
+	set    receiver.Settings
+	cfg    *Config
+	next   consumer.Logs
+	obs    *receiverhelper.ObsReport
+	tel    *telemetry
+	logger *zap.Logger
+	warn   *limitedLogger
+
+	// openChannel subscribes to a channel; the platform binding on
+	// Windows, replaced in tests.
+	openChannel channelOpener
+	// tailTimeout overrides how long a file may end inside an event before
+	// the partial event is passed over (tests shorten it).
+	tailTimeout time.Duration
+
+	// Set by Start.
+	enricher *mapping.Enricher
+	client   storage.Client
+	resource pcommon.Resource
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	mu       sync.Mutex // guards cancel and client against concurrent Shutdown
+}
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*intuneReceiver, error) {
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "file", LongLivedCtx: true, ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &intuneReceiver{
+		set: set, cfg: cfg, next: next, obs: obs, tel: tel,
+		logger:      set.Logger,
+		warn:        newLimitedLogger(set.Logger, 10*time.Second),
+		openChannel: platformChannelOpener(cfg.Remote, set.Logger),
+	}, nil
+}
+
+// Start loads the catalog and the checkpoints' storage and starts reading.
+func (r *intuneReceiver) Start(ctx context.Context, host component.Host) error {
+	en, err := mapping.NewEnricher(mapping.MustDefault(), r.cfg.Enrichment)
+	if err != nil {
+		return fmt.Errorf("enrichment: %w", err)
+	}
+	r.enricher = en
+	client, err := r.storageClient(ctx, host)
+	if err != nil {
+		return err
+	}
+	r.resource = buildResource()
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.mu.Lock()
+	r.client, r.cancel = client, cancel
+	r.mu.Unlock()
+
+	if len(r.cfg.Include) > 0 {
+		fs := newFileSource(r)
+		r.wg.Go(func() { fs.run(runCtx) })
+	}
+	if len(r.cfg.Channels) > 0 {
+		if r.openChannel == nil {
+			// Validate rejects channels off Windows; this is a safety net.
+			r.logger.Error("channels are configured but this build cannot read Windows event log channels; only files are read")
+		} else {
+			for _, ch := range r.cfg.Channels {
+				r.wg.Go(func() { r.runChannel(runCtx, ch) })
+			}
+		}
+	}
+	return nil
+}
+
+// Shutdown stops reading, waits for the readers and closes the storage
+// client. It is safe to call without Start and more than once.
+func (r *intuneReceiver) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	cancel, client := r.cancel, r.client
+	r.cancel, r.client = nil, nil
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	r.wg.Wait()
+	if client != nil {
+		return client.Close(ctx)
+	}
+	return nil
+}
+
+func (r *intuneReceiver) storageClient(ctx context.Context, host component.Host) (storage.Client, error) {
+	if r.cfg.Storage == nil {
+		r.logger.Warn("no storage extension configured: checkpoints and bookmarks are kept in memory only, so after a restart files and channels are read again from start_at; set storage to a file_storage extension to resume where the last run stopped")
+		return newMemClient(), nil
+	}
+	ext, ok := host.GetExtensions()[*r.cfg.Storage]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found; declare it under extensions and list it in service.extensions", r.cfg.Storage.String())
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension (use file_storage)", r.cfg.Storage.String())
+	}
+	c, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+	if err != nil {
+		return nil, fmt.Errorf("storage: getting a client from %q: %w", r.cfg.Storage.String(), err)
+	}
+	return c, nil
+}
+
+func buildResource() pcommon.Resource {
+	res := pcommon.NewResource()
+	a := res.Attributes()
+	if h, err := os.Hostname(); err == nil && h != "" {
+		a.PutStr("host.name", h)
+	}
+	a.PutStr("os.type", osType())
+	a.PutStr("service.name", serviceName)
+	a.PutStr("service.namespace", serviceNamespace)
+	return res
+}
+
+// osType maps GOOS to the OpenTelemetry os.type values.
+func osType() string {
+	switch runtime.GOOS {
+	case "dragonfly":
+		return "dragonflybsd"
+	case "zos":
+		return "z_os"
+	}
+	return runtime.GOOS
+}
+
+// batch is a set of records on its way to the pipeline, with the checkpoint
+// writes that become true once the pipeline accepts it.
+type batch struct {
+	source    string
+	logs      plog.Logs
+	records   plog.LogRecordSlice
+	n         int
+	unmatched int
+	first     time.Time
+	commits   map[string][]byte // nil value: delete the key
+	after     []func()
+}
+
+func (r *intuneReceiver) newBatch(source string) *batch {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	r.resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	recs := sl.LogRecords()
+	recs.EnsureCapacity(r.cfg.MaxBatchSize)
+	return &batch{source: source, logs: logs, records: recs, commits: map[string][]byte{}}
+}
+
+// add enriches ev into a new record of the batch.
+func (r *intuneReceiver) add(b *batch, ev *wineventlog.Event, now time.Time) plog.LogRecord {
+	if b.n == 0 {
+		b.first = now
+	}
+	lr := b.records.AppendEmpty()
+	res := r.enricher.Enrich(ev, lr)
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(now))
+	b.n++
+	if !res.Matched {
+		b.unmatched++
+	}
+	if !ev.TimeCreated.IsZero() {
+		r.tel.lag.Record(context.Background(), now.Sub(ev.TimeCreated).Seconds(), r.tel.src(b.source))
+	}
+	return lr
+}
+
+// setCheckpoint records a write to make once the batch is accepted; a later
+// write for the same key replaces an earlier one.
+func (b *batch) setCheckpoint(key string, value []byte, after func()) {
+	b.commits[key] = value
+	if after != nil {
+		b.after = append(b.after, after)
+	}
+}
+
+func (b *batch) empty() bool { return b.n == 0 && len(b.commits) == 0 }
+
+// deliver hands the batch to the pipeline and, once it is accepted (or
+// given up as documented), writes its checkpoints. It returns an error only
+// when ctx ended first; the checkpoints are then left where they were, so
+// the batch is read again after a restart.
+func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
+	if b.n == 0 {
+		r.commit(ctx, b)
+		return nil
+	}
+	src := r.tel.src(b.source)
+	r.tel.read.Add(ctx, int64(b.n), src)
+	if b.unmatched > 0 {
+		r.tel.unmatched.Add(ctx, int64(b.unmatched), src)
+	}
+	var bo *backoff.ExponentialBackOff
+	start := time.Now()
+	for {
+		obsCtx := r.obs.StartLogsOp(ctx)
+		err := r.next.ConsumeLogs(obsCtx, b.logs)
+		r.obs.EndLogsOp(obsCtx, obsFormat, b.n, err)
+		if err == nil {
+			r.tel.emitted.Add(ctx, int64(b.n), src)
+			r.commit(ctx, b)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if consumererror.IsPermanent(err) {
+			r.logger.Error("the pipeline refused a batch for good; its events are dropped and reading goes on after them",
+				zap.String("source", b.source), zap.Int("events", b.n), zap.Error(err))
+			r.tel.drop(ctx, b.source, dropPermanent, b.n)
+			r.commit(ctx, b)
+			return nil
+		}
+		if bo == nil {
+			bo = &backoff.ExponentialBackOff{
+				InitialInterval:     r.cfg.Retry.InitialInterval,
+				RandomizationFactor: r.cfg.Retry.RandomizationFactor,
+				Multiplier:          r.cfg.Retry.Multiplier,
+				MaxInterval:         r.cfg.Retry.MaxInterval,
+			}
+			bo.Reset()
+		}
+		wait := bo.NextBackOff()
+		if !r.cfg.Retry.Enabled || (r.cfg.Retry.MaxElapsedTime > 0 && time.Since(start)+wait > r.cfg.Retry.MaxElapsedTime) {
+			r.logger.Error("the pipeline kept refusing a batch and retry_on_failure gave up; its events are dropped and reading goes on after them",
+				zap.String("source", b.source), zap.Int("events", b.n), zap.Duration("tried_for", time.Since(start)), zap.Error(err))
+			r.tel.drop(ctx, b.source, dropExhausted, b.n)
+			r.commit(ctx, b)
+			return nil
+		}
+		r.warn.Warn("retry/"+b.source, "the pipeline refused a batch; sending it again after a pause (the checkpoint stays until it is accepted)",
+			zap.String("source", b.source), zap.Int("events", b.n), zap.Duration("retry_in", wait), zap.Error(err))
+		r.tel.retries.Add(ctx, 1, src)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// commit writes the batch's checkpoints. A storage failure is logged, not
+// returned: the events were delivered, and the worst outcome is that they
+// are read again after a restart.
+func (r *intuneReceiver) commit(ctx context.Context, b *batch) {
+	if len(b.commits) > 0 {
+		ops := make([]*storage.Operation, 0, len(b.commits))
+		for k, v := range b.commits {
+			if v == nil {
+				ops = append(ops, storage.DeleteOperation(k))
+			} else {
+				ops = append(ops, storage.SetOperation(k, v))
+			}
+		}
+		if err := r.client.Batch(context.WithoutCancel(ctx), ops...); err != nil {
+			r.warn.Warn("storage", "could not save checkpoints; the events were delivered but may be read again after a restart",
+				zap.Error(err))
+		}
+	}
+	for _, f := range b.after {
+		f()
+	}
+}
+
+// memClient keeps checkpoints in memory when no storage is configured.
+type memClient struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newMemClient() *memClient { return &memClient{m: map[string][]byte{}} }
+
+func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key], nil
+}
+
+func (c *memClient) Set(_ context.Context, key string, value []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[key] = append([]byte(nil), value...)
+	return nil
+}
+
+func (c *memClient) Delete(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+	return nil
+}
+
+func (c *memClient) Batch(_ context.Context, ops ...*storage.Operation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, op := range ops {
+		switch op.Type {
+		case storage.Get:
+			op.Value = c.m[op.Key]
+		case storage.Set:
+			c.m[op.Key] = append([]byte(nil), op.Value...)
+		case storage.Delete:
+			delete(c.m, op.Key)
+		default:
+			return errors.New("unknown storage operation")
+		}
+	}
+	return nil
+}
+
+func (c *memClient) Close(context.Context) error { return nil }
