@@ -6,6 +6,7 @@ package intunesplunkhecexporter
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -84,12 +85,18 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 // stoppingLogs tells the exporter to stop waiting for acknowledgements
 // before the queue is drained, so Shutdown is not held up by ack.timeout;
 // the unacknowledged requests stay in a persistent queue for the next start.
+// It also makes Shutdown idempotent, which exporterhelper's is not.
 type stoppingLogs struct {
 	exporter.Logs
 	stop func()
+	once sync.Once
+	err  error
 }
 
 func (s *stoppingLogs) Shutdown(ctx context.Context) error {
-	s.stop()
-	return s.Logs.Shutdown(ctx)
+	s.once.Do(func() {
+		s.stop()
+		s.err = s.Logs.Shutdown(ctx)
+	})
+	return s.err
 }

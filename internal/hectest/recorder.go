@@ -81,6 +81,10 @@ type Reply struct {
 	Store bool
 }
 
+func (r Reply) success() bool {
+	return (r.Status == 0 || r.Status == 200) && r.Code == 0 && r.Body == ""
+}
+
 // ReplyCode is the documented answer for code.
 func ReplyCode(code int) Reply {
 	c, ok := Lookup(code)
@@ -282,7 +286,10 @@ func (r *Recorder) serveEvent(w http.ResponseWriter, req *http.Request, evs []js
 		write(w, ReplyCode(10), nil)
 		return
 	}
-	if len(r.replies) > 0 {
+	if len(r.replies) > 0 && r.replies[0].success() {
+		// A scripted success is an ordinary accepted request.
+		r.replies = r.replies[1:]
+	} else if len(r.replies) > 0 {
 		rep := r.replies[0]
 		r.replies = r.replies[1:]
 		if rep.Store {
