@@ -1,0 +1,65 @@
+// Command esbulkserver runs the Elasticsearch stand-in of package esbulktest
+// as a program, so a built collector can be pointed at it:
+//
+//	go run ./internal/esbulktest/cmd/esbulkserver -addr 127.0.0.1:0 -version 9.1.0 -api-key c2VjcmV0
+//
+// It prints "listening on http://ADDR" on stdout once it accepts
+// connections. Faults are injected and results read through /_esbulktest/
+// (see package esbulktest); it stops on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+)
+
+func main() {
+	var o esbulktest.Options
+	addr := flag.String("addr", "127.0.0.1:9200", "listen address (port 0 picks a free port)")
+	flag.StringVar(&o.Version, "version", "8.19.0", "Elasticsearch version to report")
+	flag.StringVar(&o.APIKey, "api-key", "", "require this encoded API key")
+	flag.StringVar(&o.Username, "user", "", "require basic authentication as this user")
+	flag.StringVar(&o.Password, "password", "", "password for -user")
+	flag.StringVar(&o.BearerToken, "bearer-token", "", "require this bearer token")
+	flag.Int64Var(&o.MaxContentLength, "max-content-length", 0, "largest request in bytes (0: 100 MiB)")
+	flag.BoolVar(&o.DiscardSources, "discard-sources", false, "keep only document _ids, not sources")
+	flag.Parse()
+	if err := run(*addr, o); err != nil {
+		fmt.Fprintln(os.Stderr, "esbulkserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr string, o esbulktest.Options) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: esbulktest.New(o), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
