@@ -12,6 +12,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 corpus=${1:-$root/../shared/evtx-corpus}
 reps=${REPS:-3}
 
+if ! env time -f '' true 2>/dev/null; then
+	echo "GNU time not found: install the time package" >&2
+	exit 1
+fi
 if ! command -v evtxexport >/dev/null 2>&1; then
 	echo "evtxexport not found: install libevtx-utils" >&2
 	exit 1
@@ -41,7 +45,7 @@ best_of() {
 	best=
 	i=0
 	while [ "$i" -lt "$reps" ]; do
-		/usr/bin/time -f '%e %U %S' -o "$tmp/time" sh -c '
+		env time -f '%e %U %S' -o "$tmp/time" sh -c '
 			while read -r f; do "$@" "$f" >/dev/null 2>&1 || true; done <"$0"' "$tmp/files" "$@"
 		read -r wall user sys <"$tmp/time"
 		cpu=$(echo "$user + $sys" | bc -l)
@@ -89,7 +93,7 @@ if [ -f "$intune" ]; then
 	echo
 	echo "memory: peak RSS of the reader writing XML to /dev/null"
 	for f in "$intune" "$tmp/big.evtx"; do
-		/usr/bin/time -f '%M' -o "$tmp/rss" "$tmp/evtxdump" "$f" >/dev/null 2>&1 || true
+		env time -f '%M' -o "$tmp/rss" "$tmp/evtxdump" "$f" >/dev/null 2>&1 || true
 		printf '  %6.1f MiB file: %6.1f MiB peak RSS\n' "$(echo "$(wc -c <"$f") / 1048576" | bc -l)" "$(echo "$(cat "$tmp/rss") / 1024" | bc -l)"
 	done
 	echo
