@@ -253,6 +253,7 @@ func TestUserDataNested(t *testing.T) {
 			{kind: xElement, elem: &xelem{name: "D"}},
 		}}},
 	}}
+	root.kids[1].elem.kids[0].elem.name = "ns:C"
 	got := flatten(nil, root, "")
 	want := []wineventlog.Data{{Name: "A", Value: "1"}, {Name: "B.C", Value: "2"}, {Name: "B.D", Value: ""}}
 	if len(got) != len(want) {
@@ -494,5 +495,16 @@ func TestReadError(t *testing.T) {
 			t.Errorf("error %q does not say what and where", err)
 		}
 		break
+	}
+}
+
+func TestUserDataTextRoot(t *testing.T) {
+	root := &xelem{name: "Event", kids: []xnode{{kind: xElement, elem: &xelem{name: "UserData", kids: []xnode{
+		{kind: xElement, elem: &xelem{name: "Note", kids: []xnode{{kind: xText, text: "hello"}}}},
+	}}}}}
+	var ev wineventlog.Event
+	fillEvent(&ev, root)
+	if ev.UserDataRoot != "Note" || len(ev.UserData) != 1 || ev.UserData[0] != (wineventlog.Data{Value: "hello"}) {
+		t.Errorf("UserDataRoot %q, UserData %v", ev.UserDataRoot, ev.UserData)
 	}
 }

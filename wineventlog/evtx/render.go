@@ -356,8 +356,14 @@ func fillEvent(ev *wineventlog.Event, root *xelem) {
 	if ud := root.child("UserData"); ud != nil {
 		for _, k := range ud.kids {
 			if k.kind == xElement {
-				ev.UserDataRoot = k.elem.name
-				ev.UserData = flatten(ev.UserData, k.elem, "")
+				ev.UserDataRoot = localName(k.elem.name)
+				if len(k.elem.kids) > 0 && !k.elem.hasElementKids() {
+					// A root that holds text itself: one item without a
+					// path, as the XML decoder reads it.
+					ev.UserData = append(ev.UserData, wineventlog.Data{Value: innerText(k.elem)})
+				} else {
+					ev.UserData = flatten(ev.UserData, k.elem, "")
+				}
 				break
 			}
 		}
@@ -392,7 +398,7 @@ func flatten(out []wineventlog.Data, e *xelem, prefix string) []wineventlog.Data
 		if k.kind != xElement {
 			continue
 		}
-		name := k.elem.name
+		name := localName(k.elem.name)
 		if prefix != "" {
 			name = prefix + "." + name
 		}
@@ -403,6 +409,15 @@ func flatten(out []wineventlog.Data, e *xelem, prefix string) []wineventlog.Data
 		}
 	}
 	return out
+}
+
+// localName drops a namespace prefix: paths name elements as the XML
+// decoder does.
+func localName(s string) string {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
 
 func (e *xelem) hasElementKids() bool {
