@@ -347,10 +347,22 @@ func fillEvent(ev *wineventlog.Event, root *xelem) {
 	}
 	if ed := root.child("EventData"); ed != nil {
 		for _, k := range ed.kids {
-			if k.kind == xElement && k.elem.name == "Data" {
-				name, _ := k.elem.attr("Name")
-				ev.EventData = append(ev.EventData, wineventlog.Data{Name: name, Value: innerText(k.elem)})
+			if k.kind != xElement {
+				continue
 			}
+			// Classic events add <Binary> after their <Data>; it is kept
+			// under its element name and other elements (<ComplexData>)
+			// are left out, as the XML decoder does.
+			var name string
+			switch localName(k.elem.name) {
+			case "Data":
+				name, _ = k.elem.attr("Name")
+			case "Binary":
+				name = "Binary"
+			default:
+				continue
+			}
+			ev.EventData = append(ev.EventData, wineventlog.Data{Name: name, Value: innerText(k.elem)})
 		}
 	}
 	if ud := root.child("UserData"); ud != nil {
