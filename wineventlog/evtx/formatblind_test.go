@@ -19,9 +19,9 @@ func TestFormatBlind(t *testing.T) {
 	}
 	if !testing.Short() {
 		if corpus, ok := optionalCorpus(); ok {
-			for _, rel := range []string{"omerbenamram+evtx/samples/2-vss_7-System.evtx", "omerbenamram+evtx/samples/security.evtx", "log2timeline+plaso/test_data/evtx/System.evtx"} {
-				if b, err := os.ReadFile(filepath.Join(corpus, rel)); err == nil {
-					files[rel] = b
+			for _, cf := range readManifest(t, corpus) {
+				if b, err := os.ReadFile(filepath.Join(corpus, cf.path)); err == nil {
+					files[cf.path] = b
 				}
 			}
 		}
