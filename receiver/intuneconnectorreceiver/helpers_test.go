@@ -211,9 +211,14 @@ func (c *recorded) snapshot() []string {
 
 // recordKey identifies a record by file name and Windows record ID.
 func recordKey(lr plog.LogRecord) string {
-	name, _ := lr.Attributes().Get(attrLogFileName)
-	id, _ := lr.Attributes().Get(mapping.AttrWinlogRecordID)
-	return name.AsString() + "#" + id.AsString()
+	var name, id string
+	if v, ok := lr.Attributes().Get(attrLogFileName); ok {
+		name = v.AsString()
+	}
+	if v, ok := lr.Attributes().Get(mapping.AttrWinlogRecordID); ok {
+		id = v.AsString()
+	}
+	return name + "#" + id
 }
 
 // checkExactlyOnce fails unless keys holds each of want exactly once.

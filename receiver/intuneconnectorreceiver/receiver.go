@@ -116,13 +116,18 @@ func (r *intuneReceiver) Start(ctx context.Context, host component.Host) error {
 // client. It is safe to call without Start and more than once.
 func (r *intuneReceiver) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
-	cancel, client := r.cancel, r.client
-	r.cancel, r.client = nil, nil
+	cancel := r.cancel
+	r.cancel = nil
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 	r.wg.Wait()
+	// The readers are done with the client only now.
+	r.mu.Lock()
+	client := r.client
+	r.client = nil
+	r.mu.Unlock()
 	if client != nil {
 		return client.Close(ctx)
 	}

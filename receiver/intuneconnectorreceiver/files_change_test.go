@@ -1,0 +1,294 @@
+package intuneconnectorreceiver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
+)
+
+// eventLines returns the wevtutil text of events [from, from+n), one
+// element per event (an event's text may hold line breaks of its own).
+func eventLines(from, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = wevtutilXML(from+i, 1)
+	}
+	return out
+}
+
+// A directory of 100 files, some corrupt: every good event arrives once,
+// each damage is counted, and the receiver goes on reading.
+func TestDirectoryOf100Files(t *testing.T) {
+	dir := t.TempDir()
+	want := map[string]bool{}
+	evtxData, err := os.ReadFile(filepath.Join(samplesDir, "real-ndes-admin.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps7, err := eventgen.ExportByName("ps7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErrors := 0
+	for i := range 100 {
+		name := fmt.Sprintf("f%03d.xml", i)
+		base := 1000 * i
+		var data []byte
+		switch {
+		case i == 19:
+			// Empty: nothing yet, no error.
+		case i == 29:
+			// EVTX with a damaged chunk: the records around it arrive.
+			name = fmt.Sprintf("f%03d.evtx", i)
+			data = bytes.Clone(evtxData)
+			for k := 4096 + 65536 + 20000; k < 4096+65536+20400 && k < len(data); k++ {
+				data[k] ^= 0x5A
+			}
+		case i%10 == 3:
+			name = fmt.Sprintf("f%03d.txt", i)
+			data = []byte("this is a note about the exports, not an export\n")
+			wantErrors++
+		case i%10 == 5:
+			// The fifth event is cut off; a new one starts before it ends.
+			lines := eventLines(base, 10)
+			lines[4] = lines[4][:len(lines[4])/2]
+			data = bytes.Join(lines, nil)
+			want = wantKeys(want, name, base, 4)
+			want = wantKeys(want, name, base+5, 5)
+			wantErrors++
+		case i%10 == 7:
+			// The file ends in the middle of its last event.
+			lines := eventLines(base, 10)
+			lines[9] = lines[9][:len(lines[9])/2]
+			data = bytes.Join(lines, nil)
+			want = wantKeys(want, name, base, 9)
+			wantErrors++
+		case i%10 == 1:
+			name = fmt.Sprintf("f%03d.json", i)
+			evs := make([]wineventlog.Event, 10)
+			for k := range evs {
+				evs[k] = genEvent(base + k)
+			}
+			data = ps7.Write(evs)
+			want = wantKeys(want, name, base, 10)
+		default:
+			data = wevtutilXML(base, 10)
+			want = wantKeys(want, name, base, 10)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the EVTX reader recovers from the damaged file is the truth for
+	// that file.
+	damaged := filepath.Join(dir, "f029.evtx")
+	f, err := eventfile.Open(damaged, eventfile.Options{NoOriginal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		rec, err := f.Next()
+		if err != nil {
+			if _, ok := err.(*wineventlog.DecodeError); ok {
+				wantErrors++
+				continue
+			}
+			break
+		}
+		want["f029.evtx#"+uitoa(rec.Event.RecordID)] = true
+	}
+	f.Close()
+
+	got := &recorded{}
+	s := startReceiver(t, testConfig(dir), got, nopHost(), func(r *intuneReceiver) { r.tailTimeout = 50 * time.Millisecond })
+	waitFor(t, "good events", func() bool { return got.count() >= len(want) })
+	waitFor(t, fmt.Sprintf("%d damages counted", wantErrors), func() bool {
+		n := s.counter(t, "otelcol_intune_receiver_decode_errors")
+		return n >= int64(wantErrors)
+	})
+	settle()
+	checkExactlyOnce(t, got.snapshot(), want)
+	if n := s.counter(t, "otelcol_intune_receiver_decode_errors"); n != int64(wantErrors) {
+		t.Errorf("decode_errors = %d, want %d", n, wantErrors)
+	}
+
+	// Still reading: the empty file gets events.
+	appendFile(t, filepath.Join(dir, "f019.xml"), wevtutilXML(19000, 3))
+	want = wantKeys(want, "f019.xml", 19000, 3)
+	waitFor(t, "events in the once empty file", func() bool { return got.count() >= len(want) })
+	checkExactlyOnce(t, got.snapshot(), want)
+}
+
+// A file written while it is read, cut at arbitrary bytes (inside events,
+// inside UTF-8 sequences), gives every event once and no damage.
+func TestGrowingFile(t *testing.T) {
+	compress, err := eventgen.ExportByName("compress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data func(from, n int) []byte
+	}{
+		{name: "wevtutil.xml", data: wevtutilXML},
+		{name: "compress.jsonl", data: func(from, n int) []byte {
+			evs := make([]wineventlog.Event, n)
+			for k := range evs {
+				evs[k] = eventgen.Rendered(testCat, genEvent(from+k))
+			}
+			return compress.Write(evs)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, tt.name)
+			const n = 400
+			data := tt.data(0, n)
+			got := &recorded{}
+			s := startReceiver(t, testConfig(dir), got, nopHost())
+			rng := rand.New(rand.NewPCG(1, 2))
+			for off := 0; off < len(data); {
+				step := min(len(data)-off, 1+rng.IntN(3000))
+				appendFile(t, path, data[off:off+step])
+				off += step
+				time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
+			}
+			waitFor(t, "all events", func() bool { return got.count() >= n })
+			settle()
+			checkExactlyOnce(t, got.snapshot(), wantKeys(nil, tt.name, 0, n))
+			if e := s.counter(t, "otelcol_intune_receiver_decode_errors"); e != 0 {
+				t.Errorf("decode_errors = %d for a file that was only growing", e)
+			}
+		})
+	}
+}
+
+// Rotation, truncation, rewriting and replacement: the events of both
+// generations of the file arrive, once.
+func TestReplacedFile(t *testing.T) {
+	tests := []struct {
+		name string
+		// change acts on dir/a.xml, which holds events 0..49, and returns
+		// the events (from, n) it wrote.
+		change func(t *testing.T, dir, path string) [][2]int
+	}{
+		{name: "rotated by rename, old file still written", change: func(t *testing.T, dir, path string) [][2]int {
+			if err := os.Rename(path, path+".1"); err != nil {
+				t.Fatal(err)
+			}
+			appendFile(t, path+".1", wevtutilXML(50, 5))
+			appendFile(t, path, wevtutilXML(1000, 30))
+			return [][2]int{{50, 5}, {1000, 30}}
+		}},
+		{name: "copy and truncate", change: func(t *testing.T, dir, path string) [][2]int {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+			appendFile(t, path, wevtutilXML(1000, 20))
+			return [][2]int{{1000, 20}}
+		}},
+		{name: "truncated and rewritten longer", change: func(t *testing.T, dir, path string) [][2]int {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write(wevtutilXML(2000, 100)); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			return [][2]int{{2000, 100}}
+		}},
+		{name: "deleted and created again", change: func(t *testing.T, dir, path string) [][2]int {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			appendFile(t, path, wevtutilXML(3000, 20))
+			return [][2]int{{3000, 20}}
+		}},
+		{name: "replaced by rename", change: func(t *testing.T, dir, path string) [][2]int {
+			tmp := filepath.Join(t.TempDir(), "new.xml")
+			appendFile(t, tmp, wevtutilXML(4000, 20))
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+			return [][2]int{{4000, 20}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.xml")
+			appendFile(t, path, wevtutilXML(0, 50))
+			cfg := testConfig(dir)
+			cfg.IncludeFileName = false // the key is the record ID alone
+			got := &recorded{}
+			startReceiver(t, cfg, got, nopHost())
+			waitFor(t, "first generation", func() bool { return got.count() >= 50 })
+			want := wantKeys(nil, "", 0, 50)
+			for _, w := range tt.change(t, dir, path) {
+				want = wantKeys(want, "", w[0], w[1])
+			}
+			waitFor(t, "second generation", func() bool { return got.count() >= len(want) })
+			settle()
+			checkExactlyOnce(t, got.snapshot(), want)
+		})
+	}
+}
+
+// A deleted file's checkpoint is removed, and its reader stops cleanly.
+func TestDeletedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.xml")
+	appendFile(t, path, wevtutilXML(0, 20))
+	got := &recorded{}
+	s := startReceiver(t, testConfig(dir), got, nopHost())
+	waitFor(t, "events", func() bool { return got.count() >= 20 })
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	key := fileKeyPrefix + fileIdentity(f, fi)
+	f.Close()
+	waitFor(t, "checkpoint", func() bool { return storedCheckpoint(t, s.r, path) != nil })
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "checkpoint removal", func() bool {
+		v, _ := s.r.client.Get(context.Background(), key)
+		return v == nil
+	})
+	settle()
+	if got.count() != 20 {
+		t.Errorf("%d records, want 20", got.count())
+	}
+}
+
+// start_at: end skips what files hold at the first poll, but reads files
+// that appear later from their beginning, and appended data.
+func TestStartAtEnd(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.xml")
+	appendFile(t, old, wevtutilXML(0, 20))
+	cfg := testConfig(dir)
+	cfg.StartAt = StartAtEnd
+	got := &recorded{}
+	s := startReceiver(t, cfg, got, nopHost())
+	waitFor(t, "checkpoint at the end", func() bool { return storedCheckpoint(t, s.r, old) != nil })
+	appendFile(t, old, wevtutilXML(20, 5))
+	appendFile(t, filepath.Join(dir, "new.xml"), wevtutilXML(100, 7))
+	want := wantKeys(wantKeys(nil, "old.xml", 20, 5), "new.xml", 100, 7)
+	waitFor(t, "new events", func() bool { return got.count() >= len(want) })
+	settle()
+	checkExactlyOnce(t, got.snapshot(), want)
+}
