@@ -53,8 +53,10 @@ type hecExporter struct {
 	noAckIDs sync.Once
 
 	bufs sync.Pool // *bytes.Buffer
-	encs sync.Pool // *encoded
 	gzs  sync.Pool // *gzip.Writer
+	// encs keeps a few encoding buffers (megabytes each) across pushes;
+	// a sync.Pool would drop them at every GC, which such pushes trigger.
+	encs chan *encoded
 }
 
 func newHECExporter(cfg *Config, set exporter.Settings) (*hecExporter, error) {
@@ -80,6 +82,7 @@ func newHECExporter(cfg *Config, set exporter.Settings) (*hecExporter, error) {
 			oversize: cfg.Oversize,
 		},
 		stopping: make(chan struct{}),
+		encs:     make(chan *encoded, 16),
 	}
 	if cfg.ClientConfig.Compression == configcompression.TypeGzip {
 		e.gzipLevel = int(cfg.ClientConfig.CompressionParams.Level)
@@ -183,7 +186,7 @@ func (e *hecExporter) checkHealth(ctx context.Context) error {
 // consumererror.Logs holding exactly the records still to send.
 func (e *hecExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	eb := e.getEncoded()
-	defer e.encs.Put(eb)
+	defer e.putEncoded(eb)
 	rejected, truncated := e.enc.encode(ld, eb)
 	if truncated > 0 {
 		e.tel.truncated.Add(ctx, int64(truncated))
@@ -200,11 +203,23 @@ func (e *hecExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 }
 
 func (e *hecExporter) getEncoded() *encoded {
-	if v, ok := e.encs.Get().(*encoded); ok {
+	select {
+	case v := <-e.encs:
 		v.reset()
 		return v
+	default:
+		return &encoded{}
 	}
-	return &encoded{}
+}
+
+func (e *hecExporter) putEncoded(v *encoded) {
+	if cap(v.buf) > 64<<20 {
+		return // an unusual giant batch; let it go
+	}
+	select {
+	case e.encs <- v:
+	default:
+	}
 }
 
 // split cuts the events into requests no larger than max_content_length.

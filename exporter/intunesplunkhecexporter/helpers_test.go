@@ -67,8 +67,13 @@ type testExporter struct {
 // a dead-letter file in a temporary directory.
 func newTestExporter(t *testing.T, rec *hectest.Recorder, mutate func(*Config)) *testExporter {
 	t.Helper()
+	return newTestExporterURL(t, rec.URL, mutate)
+}
+
+func newTestExporterURL(t *testing.T, url string, mutate func(*Config)) *testExporter {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
-	cfg.ClientConfig.Endpoint = rec.URL
+	cfg.ClientConfig.Endpoint = url
 	cfg.Token = "test-token"
 	cfg.DeadLetter.Path = filepath.Join(t.TempDir(), "dead.jsonl")
 	cfg.MaxEventSize = 8 << 10
