@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -146,7 +147,11 @@ func Start(opts Options) *Server {
 // returns it for the client's trust store.
 func StartTLS(opts Options) *Server {
 	s := New(opts)
-	s.httpServer = httptest.NewTLSServer(s)
+	s.httpServer = httptest.NewUnstartedServer(s)
+	// Clients that do not trust the certificate are a tested case, not
+	// news for the log.
+	s.httpServer.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.httpServer.StartTLS()
 	return s
 }
 
@@ -383,12 +388,14 @@ func (s *Server) authorized(r *http.Request) bool {
 	if o.APIKey == "" && o.Username == "" && o.BearerToken == "" {
 		return true
 	}
-	h := r.Header.Get("Authorization")
-	if k, ok := strings.CutPrefix(h, "ApiKey "); ok && o.APIKey != "" {
-		return k == o.APIKey
-	}
-	if k, ok := strings.CutPrefix(h, "Bearer "); ok && o.BearerToken != "" {
-		return k == o.BearerToken
+	// Authentication schemes are case-insensitive (RFC 9110); clients
+	// send both "ApiKey" and "APIKey".
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch strings.ToLower(scheme) {
+	case "apikey":
+		return o.APIKey != "" && cred == o.APIKey
+	case "bearer":
+		return o.BearerToken != "" && cred == o.BearerToken
 	}
 	if u, p, ok := r.BasicAuth(); ok && o.Username != "" {
 		return u == o.Username && p == o.Password

@@ -131,6 +131,7 @@ func TestAuthentication(t *testing.T) {
 		{"basic", "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==", 200},
 		{"wrong password", "Basic ZWxhc3RpYzpub3Bl", 401},
 		{"bearer", "Bearer tok", 200},
+		{"scheme in other case", "APIKey a2V5", 200},
 	}
 	s := startServer(t, o)
 	for _, tt := range tests {

@@ -1,0 +1,79 @@
+package intuneelasticsearchexporter
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+)
+
+// NewFactory returns the factory of the intune_elasticsearch exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(metadata.Type, createDefaultConfig,
+		exporter.WithLogs(createLogsExporter, metadata.LogsStability))
+}
+
+func createDefaultConfig() component.Config {
+	client := confighttp.NewDefaultClientConfig()
+	client.Timeout = 90 * time.Second
+	client.Compression = configcompression.TypeGzip
+	// Level 1: most of gzip's saving on JSON at a fraction of its CPU.
+	client.CompressionParams.Level = 1
+
+	queue := exporterhelper.NewDefaultQueueConfig()
+	queue.Sizer = exporterhelper.RequestSizerTypeItems
+	queue.QueueSize = 100_000
+	queue.NumConsumers = 4
+	batch := exporterhelper.NewDefaultBatchConfig()
+	batch.FlushTimeout = time.Second
+	batch.Sizer = exporterhelper.RequestSizerTypeItems
+	batch.MinSize = 5_000
+	batch.MaxSize = 10_000
+	queue.Batch = configoptional.Some(batch)
+
+	return &Config{
+		ClientConfig:     client,
+		QueueBatchConfig: configoptional.Some(queue),
+		BackOffConfig:    configretry.NewDefaultBackOffConfig(),
+		DataStream: DataStreamConfig{
+			Dataset:   mapping.DefaultDataStreamDataset,
+			Namespace: mapping.DefaultDataStreamNamespace,
+		},
+		Bootstrap: BootstrapConfig{
+			Enabled:                     true,
+			Name:                        "logs-intune_connector",
+			Priority:                    200,
+			Lifecycle:                   LifecycleILM,
+			RolloverMaxAge:              "30d",
+			RolloverMaxPrimaryShardSize: "50gb",
+		},
+	}
+}
+
+func createLogsExporter(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Logs, error) {
+	cfg := c.(*Config)
+	e, err := newExporter(cfg, set)
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		exporterhelper.WithQueue(cfg.QueueBatchConfig),
+		exporterhelper.WithRetry(cfg.BackOffConfig),
+		// Each HTTP request has the timeout setting; a push may make
+		// several (a 413 split), so the push as a whole has none.
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
+	)
+}
