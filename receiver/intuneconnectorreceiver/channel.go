@@ -119,7 +119,7 @@ func (r *intuneReceiver) readChannel(ctx context.Context, sub channelSubscriptio
 			return err
 		}
 		if bm != "" {
-			b.setCheckpoint(key, []byte(bm), nil)
+			b.setCheckpoint(key, []byte(bm))
 		}
 		if err := r.deliver(ctx, b); err != nil {
 			return err
@@ -147,7 +147,7 @@ func (r *intuneReceiver) readChannel(ctx context.Context, sub channelSubscriptio
 					zap.String("channel", channel), zap.Error(perr))
 				continue
 			}
-			r.add(b, &ev, now)
+			r.add(b, &ev, "", now)
 		}
 		if err != nil {
 			if ferr := flush(); ferr != nil && ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -83,8 +84,11 @@ type stamp struct {
 type fileState struct {
 	key  string
 	path string
-	cp   fileCheckpoint // as accepted by the pipeline
-	has  bool           // cp is valid
+	// cp is how far the file was read and handed to the pipeline; the
+	// same value reaches storage only once the pipeline accepted it, so a
+	// restart resumes from the last accepted batch.
+	cp  fileCheckpoint
+	has bool // cp is valid
 	// read is the stamp of the file when it was last read to its end;
 	// an unchanged stamp means there is nothing new.
 	read stamp
@@ -107,6 +111,10 @@ type fileSource struct {
 	// partial event is reported and passed over.
 	tailTimeout time.Duration
 
+	// out carries batches to deliverAll; one may wait while another is
+	// delivered, which bounds memory to about three batches.
+	out chan *batch
+
 	states map[string]*fileState // by storage key
 	byPath map[string]string     // path -> key, from the last pass
 }
@@ -119,11 +127,15 @@ func newFileSource(r *intuneReceiver) *fileSource {
 	return &fileSource{
 		r: r, cfg: r.cfg, now: time.Now, first: true,
 		tailTimeout: tail,
+		out:         make(chan *batch, 1),
 		states:      map[string]*fileState{}, byPath: map[string]string{},
 	}
 }
 
 func (s *fileSource) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.deliverAll(ctx) })
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
 	for {
@@ -160,12 +172,13 @@ func (s *fileSource) poll(ctx context.Context) {
 				continue
 			}
 			s.r.logger.Info("file is gone; forgetting its checkpoint", zap.String("path", st.path))
-			b.setCheckpoint(key, nil, func() { delete(s.states, key) })
+			delete(s.states, key)
+			b.setCheckpoint(key, nil)
 		}
 	}
 	s.byPath = byPath
 	if !b.empty() {
-		if err := s.r.deliver(ctx, b); err != nil {
+		if err := s.send(ctx, b); err != nil {
 			return
 		}
 	}
@@ -369,7 +382,8 @@ func (s *fileSource) skipToEnd(ctx context.Context, f *os.File, st *fileState, c
 		cp.Offset = cur.size
 		cp.FPLen, cp.FP = len(head), fingerprint(head)
 	}
-	(*bp).setCheckpoint(st.key, cp.marshal(), func() { st.cp, st.has = cp, true })
+	st.cp, st.has = cp, true
+	(*bp).setCheckpoint(st.key, cp.marshal())
 	return nil
 }
 
@@ -386,7 +400,8 @@ func (s *fileSource) checkTail(ctx context.Context, st *fileState, cur stamp, bp
 	s.r.warn.Warn("decode/"+st.path, "file ends inside an event and has not grown; the partial event is passed over",
 		zap.String("path", st.path), zap.Int64("offset", cp.Offset), zap.Int64("end", cur.size))
 	cp.Offset = cur.size
-	(*bp).setCheckpoint(st.key, cp.marshal(), func() { st.cp = cp })
+	st.cp = cp
+	(*bp).setCheckpoint(st.key, cp.marshal())
 	return nil
 }
 
@@ -555,13 +570,7 @@ func (s *fileSource) readEVTX(ctx context.Context, f *os.File, st *fileState, cu
 func (s *fileSource) add(ctx context.Context, st *fileState, bp **batch, ev *wineventlog.Event, cp *fileCheckpoint, offset int64, record uint64) error {
 	b := *bp
 	now := s.now()
-	lr := s.r.add(b, ev, now)
-	if s.cfg.IncludeFileName {
-		lr.Attributes().PutStr(attrLogFileName, filepath.Base(st.path))
-	}
-	if s.cfg.IncludeFilePath {
-		lr.Attributes().PutStr(attrLogFilePath, st.path)
-	}
+	s.r.add(b, ev, st.path, now)
 	if offset > 0 {
 		cp.Offset = offset
 	}
@@ -570,7 +579,7 @@ func (s *fileSource) add(ctx context.Context, st *fileState, bp **batch, ev *win
 	}
 	if b.n >= s.cfg.MaxBatchSize || now.Sub(b.first) >= s.cfg.MaxBatchDelay {
 		s.stage(b, st, *cp)
-		if err := s.r.deliver(ctx, b); err != nil {
+		if err := s.send(ctx, b); err != nil {
 			return err
 		}
 		*bp = s.r.newBatch(sourceFile)
@@ -583,5 +592,31 @@ func (s *fileSource) stage(b *batch, st *fileState, cp fileCheckpoint) {
 	if st.has && cp == st.cp {
 		return
 	}
-	b.setCheckpoint(st.key, cp.marshal(), func() { st.cp, st.has = cp, true })
+	st.cp, st.has = cp, true
+	b.setCheckpoint(st.key, cp.marshal())
+}
+
+// send hands a batch to the delivering goroutine, which enriches it while
+// the next one is decoded.
+func (s *fileSource) send(ctx context.Context, b *batch) error {
+	select {
+	case s.out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// deliverAll delivers batches in order until ctx ends.
+func (s *fileSource) deliverAll(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-s.out:
+			if err := s.r.deliver(ctx, b); err != nil {
+				return
+			}
+		}
+	}
 }

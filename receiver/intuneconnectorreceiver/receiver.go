@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v7"
@@ -177,58 +179,121 @@ func osType() string {
 	return runtime.GOOS
 }
 
-// batch is a set of records on its way to the pipeline, with the checkpoint
-// writes that become true once the pipeline accepts it.
+// batch is a set of decoded events on their way to the pipeline, with the
+// checkpoint writes that become true once the pipeline accepts them.
+// Events are enriched into records only when the batch is delivered, on
+// several cores, so that decoding the next batch overlaps with it.
 type batch struct {
-	source    string
+	source string
+	events []wineventlog.Event
+	paths  []string // file path per event; nil for channels
+	n      int
+	first  time.Time
+	// commits are storage writes in order; a nil value deletes the key.
+	commits []*storage.Operation
+
 	logs      plog.Logs
-	records   plog.LogRecordSlice
-	n         int
+	built     bool
 	unmatched int
-	first     time.Time
-	commits   map[string][]byte // nil value: delete the key
-	after     []func()
 }
 
 func (r *intuneReceiver) newBatch(source string) *batch {
+	return &batch{source: source, events: make([]wineventlog.Event, 0, r.cfg.MaxBatchSize)}
+}
+
+// add queues an event; path is the file it came from ("" for channels).
+func (r *intuneReceiver) add(b *batch, ev *wineventlog.Event, path string, now time.Time) {
+	if b.n == 0 {
+		b.first = now
+	}
+	b.events = append(b.events, *ev)
+	if path != "" {
+		if b.paths == nil {
+			b.paths = make([]string, b.n, cap(b.events))
+		}
+		b.paths = append(b.paths, path)
+	} else if b.paths != nil {
+		b.paths = append(b.paths, "")
+	}
+	b.n++
+}
+
+// setCheckpoint queues a storage write for when the batch is accepted.
+// value nil deletes the key.
+func (b *batch) setCheckpoint(key string, value []byte) {
+	if value == nil {
+		b.commits = append(b.commits, storage.DeleteOperation(key))
+		return
+	}
+	b.commits = append(b.commits, storage.SetOperation(key, value))
+}
+
+func (b *batch) empty() bool { return b.n == 0 && len(b.commits) == 0 }
+
+// enrichChunk is how many events a worker enriches at a time.
+const enrichChunk = 64
+
+// build enriches the batch's events into records, in parallel.
+func (r *intuneReceiver) build(b *batch) {
+	if b.built {
+		return
+	}
+	b.built = true
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
 	r.resource.CopyTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)
 	recs := sl.LogRecords()
-	recs.EnsureCapacity(r.cfg.MaxBatchSize)
-	return &batch{source: source, logs: logs, records: recs, commits: map[string][]byte{}}
+	recs.EnsureCapacity(b.n)
+	for range b.n {
+		recs.AppendEmpty()
+	}
+	now := time.Now()
+	observed := pcommon.NewTimestampFromTime(now)
+	src := r.tel.src(b.source)
+	// Workers take chunks in turn, so none idles while another still has
+	// a long share.
+	var next, unmatched atomic.Int64
+	work := func() {
+		um := 0
+		for {
+			lo := int(next.Add(enrichChunk)) - enrichChunk
+			if lo >= b.n {
+				break
+			}
+			for i := lo; i < min(lo+enrichChunk, b.n); i++ {
+				ev := &b.events[i]
+				lr := recs.At(i)
+				if !r.enricher.Enrich(ev, lr).Matched {
+					um++
+				}
+				lr.SetObservedTimestamp(observed)
+				if b.paths != nil && b.paths[i] != "" {
+					if r.cfg.IncludeFileName {
+						lr.Attributes().PutStr(attrLogFileName, filepath.Base(b.paths[i]))
+					}
+					if r.cfg.IncludeFilePath {
+						lr.Attributes().PutStr(attrLogFilePath, b.paths[i])
+					}
+				}
+				if !ev.TimeCreated.IsZero() {
+					r.tel.lag.Record(context.Background(), now.Sub(ev.TimeCreated).Seconds(), src)
+				}
+			}
+		}
+		unmatched.Add(int64(um))
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (b.n+enrichChunk-1)/enrichChunk) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	b.logs = logs
+	b.unmatched = int(unmatched.Load())
+	b.events, b.paths = nil, nil // the records hold what is needed now
 }
-
-// add enriches ev into a new record of the batch.
-func (r *intuneReceiver) add(b *batch, ev *wineventlog.Event, now time.Time) plog.LogRecord {
-	if b.n == 0 {
-		b.first = now
-	}
-	lr := b.records.AppendEmpty()
-	res := r.enricher.Enrich(ev, lr)
-	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(now))
-	b.n++
-	if !res.Matched {
-		b.unmatched++
-	}
-	if !ev.TimeCreated.IsZero() {
-		r.tel.lag.Record(context.Background(), now.Sub(ev.TimeCreated).Seconds(), r.tel.src(b.source))
-	}
-	return lr
-}
-
-// setCheckpoint records a write to make once the batch is accepted; a later
-// write for the same key replaces an earlier one.
-func (b *batch) setCheckpoint(key string, value []byte, after func()) {
-	b.commits[key] = value
-	if after != nil {
-		b.after = append(b.after, after)
-	}
-}
-
-func (b *batch) empty() bool { return b.n == 0 && len(b.commits) == 0 }
 
 // deliver hands the batch to the pipeline and, once it is accepted (or
 // given up as documented), writes its checkpoints. It returns an error only
@@ -239,6 +304,7 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
 		r.commit(ctx, b)
 		return nil
 	}
+	r.build(b)
 	src := r.tel.src(b.source)
 	r.tel.read.Add(ctx, int64(b.n), src)
 	if b.unmatched > 0 {
@@ -299,22 +365,12 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
 // returned: the events were delivered, and the worst outcome is that they
 // are read again after a restart.
 func (r *intuneReceiver) commit(ctx context.Context, b *batch) {
-	if len(b.commits) > 0 {
-		ops := make([]*storage.Operation, 0, len(b.commits))
-		for k, v := range b.commits {
-			if v == nil {
-				ops = append(ops, storage.DeleteOperation(k))
-			} else {
-				ops = append(ops, storage.SetOperation(k, v))
-			}
-		}
-		if err := r.client.Batch(context.WithoutCancel(ctx), ops...); err != nil {
-			r.warn.Warn("storage", "could not save checkpoints; the events were delivered but may be read again after a restart",
-				zap.Error(err))
-		}
+	if len(b.commits) == 0 {
+		return
 	}
-	for _, f := range b.after {
-		f()
+	if err := r.client.Batch(context.WithoutCancel(ctx), b.commits...); err != nil {
+		r.warn.Warn("storage", "could not save checkpoints; the events were delivered but may be read again after a restart",
+			zap.Error(err))
 	}
 }
 
