@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
@@ -94,15 +95,15 @@ service:
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = p.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = p.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = p.cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		logf.Close()
 		if t.Failed() {
@@ -119,9 +120,13 @@ service:
 				return p
 			}
 		}
+		select {
+		case <-exited:
+			t.Fatalf("peer exited at start (%v)", p.cmd.ProcessState)
+		default:
+		}
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(p.logs)
-			t.Fatalf("peer did not become healthy: %v\n%s", err, b)
+			t.Fatalf("peer did not become healthy: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -259,6 +264,15 @@ func TestPeerStoresWhatWasSent(t *testing.T) {
 				if n := te.counter(t, "otelcol_intune_hec_events_retried"); n != 0 {
 					t.Fatalf("%d events resent: the peer's acknowledgements were not understood", n)
 				}
+				// Acknowledged through ackIds the peer issued, not counted
+				// as delivered for want of them.
+				m, err := te.tel.GetMetric("otelcol_intune_hec_ack_latency")
+				if err != nil {
+					t.Fatalf("no acknowledgement was observed: %v", err)
+				}
+				if h := m.Data.(metricdata.Histogram[float64]); h.DataPoints[0].Count < 2 {
+					t.Fatalf("%d acknowledgements observed for several requests", h.DataPoints[0].Count)
+				}
 			}
 			var got []storedEvent
 			deadline := time.Now().Add(20 * time.Second)
@@ -269,6 +283,7 @@ func TestPeerStoresWhatWasSent(t *testing.T) {
 			if len(got) != len(sent) {
 				t.Fatalf("the peer stored %d events, %d were sent", len(got), len(sent))
 			}
+			t.Logf("comparing %d events the peer stored", len(got))
 			seen := map[string]bool{}
 			for _, s := range got {
 				id := s.id()
