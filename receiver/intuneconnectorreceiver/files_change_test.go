@@ -292,3 +292,63 @@ func TestStartAtEnd(t *testing.T) {
 	settle()
 	checkExactlyOnce(t, got.snapshot(), want)
 }
+
+// An EVTX file that Windows rewrites in place with more records is read on
+// by record number: the new records arrive, the old ones do not repeat.
+func TestEVTXRewrittenInPlace(t *testing.T) {
+	full, err := os.ReadFile(filepath.Join(samplesDir, "real-ndes-admin.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header, chunk = 4096, 65536
+	if len(full) < header+12*chunk {
+		t.Skip("sample EVTX is smaller than expected")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "admin.evtx")
+	partial := full[:header+10*chunk]
+	if err := os.WriteFile(path, partial, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantFrom := func(data []byte) map[string]bool {
+		tmp := filepath.Join(t.TempDir(), "x.evtx")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := eventfile.Open(tmp, eventfile.Options{NoOriginal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		m := map[string]bool{}
+		for {
+			rec, err := f.Next()
+			if err != nil {
+				if _, ok := err.(*wineventlog.DecodeError); ok {
+					continue
+				}
+				return m
+			}
+			m["admin.evtx#"+uitoa(rec.Event.RecordID)] = true
+		}
+	}
+	got := &recorded{}
+	startReceiver(t, testConfig(dir), got, nopHost())
+	first := wantFrom(partial)
+	waitFor(t, "records of the first chunks", func() bool { return got.count() >= len(first) })
+
+	// Rewrite in place (same file, same identity), as the event log
+	// service does.
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(full, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	all := wantFrom(full)
+	waitFor(t, "all records", func() bool { return got.count() >= len(all) })
+	settle()
+	checkExactlyOnce(t, got.snapshot(), all)
+}
