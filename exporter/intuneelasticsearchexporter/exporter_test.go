@@ -81,14 +81,16 @@ func TestItemOutcomes(t *testing.T) {
 		wantErr string
 		// stored documents, server attempts for the first three ids and
 		// for the fourth, counters
-		stored                                                 int
-		attemptsFaulty, attemptsOther                          int
+		stored                                               int
+		attemptsFaulty, attemptsOther                        int
 		delivered, duplicates, retried, deadLettered, failed int64
-		check                                                  func(t *testing.T, srv *esbulktest.Server, cfg *Config, idList []string)
+		check                                                func(t *testing.T, srv *esbulktest.Server, cfg *Config, idList []string)
 	}{
 		{
-			name:           "429 items retried alone",
-			setup:          func(t *testing.T, s *esbulktest.Server, _ *Config, id []string) { s.FailItems(esbulktest.ItemFault{IDs: id[:3], Status: 429, Times: 3}) },
+			name: "429 items retried alone",
+			setup: func(t *testing.T, s *esbulktest.Server, _ *Config, id []string) {
+				s.FailItems(esbulktest.ItemFault{IDs: id[:3], Status: 429, Times: 3})
+			},
 			stored:         n,
 			attemptsFaulty: 2, attemptsOther: 1,
 			delivered: n, retried: 3,
@@ -173,8 +175,10 @@ func TestItemOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name:           "400 without a dead-letter destination fails loudly",
-			setup:          func(t *testing.T, s *esbulktest.Server, _ *Config, id []string) { s.FailItems(esbulktest.ItemFault{IDs: id[:3], Status: 400}) },
+			name: "400 without a dead-letter destination fails loudly",
+			setup: func(t *testing.T, s *esbulktest.Server, _ *Config, id []string) {
+				s.FailItems(esbulktest.ItemFault{IDs: id[:3], Status: 400})
+			},
 			wantErr:        "set dead_letter::path or dead_letter::index",
 			stored:         n - 3,
 			attemptsFaulty: 1, attemptsOther: 1,
