@@ -429,6 +429,12 @@ func (s *fileSource) readStream(ctx context.Context, f *os.File, st *fileState, 
 			s.r.logger.Info("file content was replaced in place; reading it from the start", zap.String("path", st.path))
 			cp.Offset = 0
 		}
+		if cp.Offset == 0 && s.cfg.Format == FormatAuto {
+			// A file read again from its start may now hold another format.
+			if found := detectFile(f, head); found == wineventlog.FormatXML || found == wineventlog.FormatJSON {
+				cp.Format = string(found)
+			}
+		}
 	}
 	cp.Path = st.path
 	cp.FPLen, cp.FP = len(head), fingerprint(head)
