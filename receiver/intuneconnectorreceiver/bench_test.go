@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,14 +80,19 @@ func heapPeak(stop <-chan struct{}, peak *atomic.Uint64) {
 	}
 }
 
-// BenchmarkReceiverThroughput reads a 200k-event wevtutil export from a
-// cold start to the last record accepted by a sink: decoding, enrichment,
-// batching and checkpoints (in memory). Reported: events/s, and the peak
-// live heap, which stays flat as the input grows.
+// BenchmarkReceiverThroughput reads a wevtutil export of 50k and of 200k
+// events from a cold start to the last record accepted by a sink:
+// decoding, enrichment, batching and checkpoints (in memory). Reported:
+// events/s, and the peak live heap, which stays flat as the input grows.
 //
-//	go test -run '^$' -bench ReceiverThroughput -benchtime 3x ./receiver/intuneconnectorreceiver/
+//	go test -run '^$' -bench ReceiverThroughput -benchtime 5x ./receiver/intuneconnectorreceiver/
 func BenchmarkReceiverThroughput(b *testing.B) {
-	const n = 200_000
+	for _, n := range []int{50_000, 200_000} {
+		b.Run("events="+strconv.Itoa(n), func(b *testing.B) { benchThroughput(b, n) })
+	}
+}
+
+func benchThroughput(b *testing.B, n int) {
 	dir := b.TempDir()
 	size := writeWevtutilInput(b, filepath.Join(dir, "events.xml"), n)
 	cfg := testConfig(dir)
@@ -103,7 +109,7 @@ func BenchmarkReceiverThroughput(b *testing.B) {
 	b.SetBytes(size)
 	iters := 0
 	for b.Loop() {
-		sink := &countingSink{want: n, done: make(chan struct{})}
+		sink := &countingSink{want: int64(n), done: make(chan struct{})}
 		r, err := newReceiver(receiverSettings(), cfg, sink)
 		if err != nil {
 			b.Fatal(err)
@@ -119,7 +125,7 @@ func BenchmarkReceiverThroughput(b *testing.B) {
 		if err := r.Shutdown(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		if got := sink.n.Load(); got != n {
+		if got := sink.n.Load(); got != int64(n) {
 			b.Fatalf("%d events, want %d", got, n)
 		}
 		iters++
