@@ -11,6 +11,9 @@ import (
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/hectest"
 )
@@ -132,5 +135,26 @@ func TestAckRequiredButDisabled(t *testing.T) {
 	err := te.pushLogs(context.Background(), catalogLogs(t, 5))
 	if !consumererror.IsPermanent(err) || !strings.Contains(err.Error(), "ack::enabled: true") {
 		t.Fatalf("want a permanent error telling to set ack::enabled, got %v", err)
+	}
+}
+
+func TestAckPollFailuresAreRetried(t *testing.T) {
+	rec := hectest.New()
+	defer rec.Close()
+	rec.EnableAck(1)
+	// The ack service is down for two polls, then answers garbage once.
+	rec.EnqueueAck(hectest.ReplyCode(19), hectest.Reply{Status: 502, Body: "Bad Gateway"}, hectest.Reply{Status: 200, Body: "not json"})
+	core, logs := observer.New(zapcore.WarnLevel)
+	te := newTestExporter(t, rec, func(c *Config) { c.Ack.Enabled = true })
+	te.logger = zap.New(core)
+	if err := te.pushLogs(context.Background(), catalogLogs(t, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if n := te.counter(t, "otelcol_intune_hec_events_delivered"); n != 5 {
+		t.Fatalf("delivered %d, want 5 once the ack service answered", n)
+	}
+	// Rate-limited: one line for the three failed polls.
+	if n := logs.FilterMessageSnippet("Polling HEC for indexer acknowledgements failed").Len(); n != 1 {
+		t.Errorf("%d log lines for failed polls, want 1", n)
 	}
 }

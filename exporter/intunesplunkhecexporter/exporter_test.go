@@ -14,6 +14,9 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/hectest"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
@@ -432,5 +435,32 @@ func TestHealthCheck(t *testing.T) {
 				t.Fatalf("no health GET at start: %+v", reqs)
 			}
 		})
+	}
+}
+
+func TestPushWithoutDeadLetterFileLogsAndCounts(t *testing.T) {
+	rec := hectest.New()
+	defer rec.Close()
+	ld := catalogLogs(t, 10)
+	rec.RejectWhen(hasID(recordIDs(ld)[2]), hectest.ReplyCode(6), true)
+	core, logs := observer.New(zapcore.WarnLevel)
+	te := newTestExporter(t, rec, func(c *Config) { c.DeadLetter.Path = "" })
+	te.logger = zap.New(core)
+	if err := te.pushLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	if n := te.counter(t, "otelcol_intune_hec_events_dead_lettered", "reason", reasonBadEvent); n != 1 {
+		t.Errorf("dead-lettered counter %d, want 1", n)
+	}
+	entries := logs.FilterMessageSnippet("set dead_letter::path").All()
+	if len(entries) != 1 || entries[0].ContextMap()["first_event_id"] != recordIDs(ld)[2] {
+		t.Fatalf("want one warning naming the dropped event, got %v", entries)
+	}
+	for _, e := range logs.All() {
+		for _, f := range e.Context {
+			if strings.Contains(f.String, "test-token") {
+				t.Fatalf("the token reached the log: %v", e)
+			}
+		}
 	}
 }

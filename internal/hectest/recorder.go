@@ -143,6 +143,7 @@ type Recorder struct {
 	reject       func(json.RawMessage) bool
 	rejectReply  Reply
 	rejectNumber bool
+	ackReplies   []Reply
 }
 
 // New starts a recorder; Close it when done.
@@ -187,6 +188,14 @@ func (r *Recorder) RejectWhen(bad func(json.RawMessage) bool, rep Reply, withNum
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reject, r.rejectReply, r.rejectNumber = bad, rep, withNumber
+}
+
+// EnqueueAck scripts the answers to the next acknowledgement polls; once
+// they are used up, polls are answered from the ack state.
+func (r *Recorder) EnqueueAck(reps ...Reply) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ackReplies = append(r.ackReplies, reps...)
 }
 
 // Enqueue scripts the answers to the next event POSTs, in order; once they
@@ -355,6 +364,12 @@ func (r *Recorder) serveAck(w http.ResponseWriter, req *http.Request, body []byt
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rep, ok := r.checkToken(req); !ok {
+		write(w, rep, nil)
+		return
+	}
+	if len(r.ackReplies) > 0 {
+		rep := r.ackReplies[0]
+		r.ackReplies = r.ackReplies[1:]
 		write(w, rep, nil)
 		return
 	}
