@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -43,20 +44,19 @@ type ECSOptions struct {
 // DataStreamFor returns the dataset and namespace for a record: its own
 // data_stream.* attributes first, then the options, then the defaults.
 func (o ECSOptions) DataStreamFor(lr plog.LogRecord) (dataset, namespace string) {
-	dataset, namespace = o.Dataset, o.Namespace
-	if dataset == "" {
-		dataset = DefaultDataStreamDataset
+	var v recordView
+	if a, ok := lr.Attributes().Get(AttrDataStreamDataset); ok {
+		v.dsDataset = a.Str()
 	}
-	if namespace == "" {
-		namespace = DefaultDataStreamNamespace
+	if a, ok := lr.Attributes().Get(AttrDataStreamNamespace); ok {
+		v.dsNamespace = a.Str()
 	}
-	if v, ok := lr.Attributes().Get(AttrDataStreamDataset); ok && v.Str() != "" {
-		dataset = v.Str()
-	}
-	if v, ok := lr.Attributes().Get(AttrDataStreamNamespace); ok && v.Str() != "" {
-		namespace = v.Str()
-	}
-	return dataset, namespace
+	return o.dataStream(v)
+}
+
+func (o ECSOptions) dataStream(v recordView) (dataset, namespace string) {
+	return firstNonEmpty(v.dsDataset, o.Dataset, DefaultDataStreamDataset),
+		firstNonEmpty(v.dsNamespace, o.Namespace, DefaultDataStreamNamespace)
 }
 
 // AppendECS appends the record as one ECS JSON document: its attributes and
@@ -67,16 +67,21 @@ func AppendECS(b []byte, res pcommon.Resource, lr plog.LogRecord, opts ECSOption
 	b = appendTime(b, recordTime(lr))
 	b = append(b, `,"ecs":{"version":"`+ECSVersion+`"}`...)
 	b = appendBody(b, lr.Body(), "message")
-	var extra []field
+	fb := fieldPool.Get().(*[]field)
+	var extra func(recordView) []field
 	if opts.DataStream {
-		ds, ns := opts.DataStreamFor(lr)
-		extra = []field{
-			{"data_stream.type", pcommon.NewValueStr("logs")},
-			{AttrDataStreamDataset, pcommon.NewValueStr(ds)},
-			{AttrDataStreamNamespace, pcommon.NewValueStr(ns)},
+		extra = func(v recordView) []field {
+			ds, ns := opts.dataStream(v)
+			return []field{
+				{AttrDataStreamDataset, pcommon.NewValueStr(ds)},
+				{AttrDataStreamNamespace, pcommon.NewValueStr(ns)},
+				{"data_stream.type", pcommon.NewValueStr("logs")},
+			}
 		}
 	}
-	b = appendTree(b, collectFields(res, lr, true, extra...), false)
+	fields, _ := collectFields(fb, res, lr, extra)
+	b = appendTree(b, fields, false)
+	releaseFields(fb)
 	return append(b, '}')
 }
 
@@ -92,11 +97,12 @@ type HECOptions struct {
 // attributes or the options, event = the structured record, fields = the
 // few CIM fields worth indexing.
 func AppendHEC(b []byte, res pcommon.Resource, lr plog.LogRecord, opts HECOptions) []byte {
-	attrs := lr.Attributes()
-	t := recordTime(lr)
+	fb := fieldPool.Get().(*[]field)
+	defer releaseFields(fb)
+	fields, v := collectFields(fb, res, lr, nil)
 	b = append(b, `{"time":`...)
-	b = appendEpoch(b, t)
-	host := attrStr(attrs, AttrHostName)
+	b = appendEpoch(b, recordTime(lr))
+	host := v.host
 	if host == "" {
 		host = attrStr(res.Attributes(), AttrHostName)
 	}
@@ -104,30 +110,25 @@ func AppendHEC(b []byte, res pcommon.Resource, lr plog.LogRecord, opts HECOption
 		b = append(b, `,"host":`...)
 		b = appendJSONString(b, host)
 	}
-	source := firstNonEmpty(attrStr(attrs, AttrSplunkSource), opts.Source, attrStr(attrs, AttrWinlogChannel), DefaultSource)
 	b = append(b, `,"source":`...)
-	b = appendJSONString(b, source)
+	b = appendJSONString(b, firstNonEmpty(v.splunkSource, opts.Source, v.channel, DefaultSource))
 	b = append(b, `,"sourcetype":`...)
-	b = appendJSONString(b, firstNonEmpty(attrStr(attrs, AttrSplunkSourcetype), opts.Sourcetype, DefaultSourcetype))
-	if idx := firstNonEmpty(attrStr(attrs, AttrSplunkIndex), opts.Index); idx != "" {
+	b = appendJSONString(b, firstNonEmpty(v.splunkSourcetype, opts.Sourcetype, DefaultSourcetype))
+	if idx := firstNonEmpty(v.splunkIndex, opts.Index); idx != "" {
 		b = append(b, `,"index":`...)
 		b = appendJSONString(b, idx)
 	}
 
 	b = append(b, `,"event":{`...)
-	fields := collectFields(res, lr, false)
 	n := len(b)
 	b = appendBody(b, lr.Body(), "message")
-	if len(b) > n {
-		b = appendTree(b, fields, false)
-	} else {
-		// appendBody wrote nothing, so no leading comma: drop it.
-		b = appendTree(b, fields, true)
-	}
+	// With no body there is no member before the attributes, so the first
+	// one takes no comma.
+	b = appendTree(b, fields, len(b) == n)
 	b = append(b, '}')
 
 	b = append(b, `,"fields":{`...)
-	b = appendCIMFields(b, lr)
+	b = appendCIMFields(b, &v, lr)
 	return append(b, '}', '}')
 }
 
@@ -146,11 +147,10 @@ var CIMFields = []struct{ Name, From string }{
 	{"generation", "intune.generation"},
 }
 
-func appendCIMFields(b []byte, lr plog.LogRecord) []byte {
-	attrs := lr.Attributes()
-	sev := recordSeverity(lr).Info()
-	code := attrStr(attrs, AttrEventCode)
-	sig := attrStr(attrs, AttrEventAction)
+func appendCIMFields(b []byte, v *recordView, lr plog.LogRecord) []byte {
+	sev := recordSeverity(v.level, lr).Info()
+	code := v.code
+	sig := v.action
 	if sig == "" && code != "" {
 		sig = "Event " + code
 	}
@@ -171,20 +171,20 @@ func appendCIMFields(b []byte, lr plog.LogRecord) []byte {
 	put("signature", sig)
 	put("severity", sev.SplunkSeverity)
 	put("severity_id", strconv.Itoa(sev.SplunkSeverityID))
-	put("action", attrStr(attrs, AttrEventOutcome))
+	put("action", v.outcome)
 	put("vendor_product", VendorProduct)
-	put("dest", attrStr(attrs, AttrHostName))
-	put("user", attrStr(attrs, AttrUserID))
-	put("diagnostic_code", attrStr(attrs, AttrIntuneDiagCode))
-	put("generation", attrStr(attrs, AttrIntuneGeneration))
+	put("dest", v.host)
+	put("user", v.user)
+	put("diagnostic_code", v.diagCode)
+	put("generation", v.generation)
 	return b
 }
 
 // recordSeverity reads the contract's log.level, falling back to the OTel
 // severity number for records from elsewhere.
-func recordSeverity(lr plog.LogRecord) Severity {
-	if v, ok := lr.Attributes().Get(AttrLogLevel); ok {
-		if s, err := ParseSeverity(v.Str()); err == nil {
+func recordSeverity(level string, lr plog.LogRecord) Severity {
+	if level != "" {
+		if s, err := ParseSeverity(level); err == nil {
 			return s
 		}
 	}
@@ -212,16 +212,70 @@ func isRoutingAttr(k string) bool {
 	return false
 }
 
+// recordView holds the attributes the envelopes and CIM fields need,
+// gathered in the one pass over the attributes that collectFields makes
+// anyway, instead of a linear Get per key.
+type recordView struct {
+	host, channel, code, action, outcome, user, diagCode, generation, level string
+	splunkIndex, splunkSource, splunkSourcetype, dsDataset, dsNamespace     string
+}
+
+func (v *recordView) see(k string, val pcommon.Value) (routing bool) {
+	switch k {
+	case AttrHostName:
+		v.host = val.AsString()
+	case AttrWinlogChannel:
+		v.channel = val.AsString()
+	case AttrEventCode:
+		v.code = val.AsString()
+	case AttrEventAction:
+		v.action = val.AsString()
+	case AttrEventOutcome:
+		v.outcome = val.AsString()
+	case AttrUserID:
+		v.user = val.AsString()
+	case AttrIntuneDiagCode:
+		v.diagCode = val.AsString()
+	case AttrIntuneGeneration:
+		v.generation = val.AsString()
+	case AttrLogLevel:
+		v.level = val.AsString()
+	case AttrSplunkIndex:
+		v.splunkIndex = val.AsString()
+		return true
+	case AttrSplunkSource:
+		v.splunkSource = val.AsString()
+		return true
+	case AttrSplunkSourcetype:
+		v.splunkSourcetype = val.AsString()
+		return true
+	case AttrDataStreamDataset:
+		v.dsDataset = val.AsString()
+		return true
+	case AttrDataStreamNamespace:
+		v.dsNamespace = val.AsString()
+		return true
+	case "data_stream.type":
+		return true
+	}
+	return false
+}
+
 // collectFields returns the record's and the resource's attributes, plus
-// extra, in tree order; on a duplicate key the record's value wins.
-func collectFields(res pcommon.Resource, lr plog.LogRecord, ecs bool, extra ...field) []field {
+// what extra derives from the record's view, in tree order; on a duplicate
+// key the record's value wins. Routing attributes go to the view only.
+func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, extra func(recordView) []field) ([]field, recordView) {
+	var view recordView
 	attrs := lr.Attributes()
 	ra := res.Attributes()
-	n := attrs.Len() + ra.Len() + len(extra) + 2
-	buf := make([]field, 0, 2*n)
+	n := attrs.Len() + ra.Len() + 5
+	if cap(*scratch) < 2*n {
+		*scratch = make([]field, 0, 2*n)
+	}
+	buf := *scratch
 	rec := buf[:0:n]
 	for k, v := range attrs.All() {
-		if !isRoutingAttr(k) {
+		if !view.see(k, v) {
 			rec = append(rec, field{k, v})
 		}
 	}
@@ -232,20 +286,33 @@ func collectFields(res pcommon.Resource, lr plog.LogRecord, ecs bool, extra ...f
 			other = append(other, field{k, v})
 		}
 	}
-	other = append(other, extra...)
-	if ecs {
-		if id := lr.TraceID(); !id.IsEmpty() {
-			other = append(other, field{"trace.id", pcommon.NewValueStr(id.String())})
-		}
-		if id := lr.SpanID(); !id.IsEmpty() {
-			other = append(other, field{"span.id", pcommon.NewValueStr(id.String())})
-		}
+	if extra != nil {
+		other = append(other, extra(view)...)
+	}
+	if id := lr.TraceID(); !id.IsEmpty() {
+		other = append(other, field{"trace.id", pcommon.NewValueStr(id.String())})
+	}
+	if id := lr.SpanID(); !id.IsEmpty() {
+		other = append(other, field{"span.id", pcommon.NewValueStr(id.String())})
 	}
 	if len(other) == 0 {
-		return rec
+		return rec, view
 	}
 	sortFields(other)
-	return mergeFields(buf[n:n], rec, other)
+	return mergeFields(buf[n:n], rec, other), view
+}
+
+// fieldPool reuses the scratch slices the projections sort attributes in:
+// they are the projections' only per-record allocation.
+var fieldPool = sync.Pool{New: func() any { s := make([]field, 0, 128); return &s }}
+
+// releaseFields clears the pcommon values (so the pool holds no record
+// alive) and returns the slice to the pool.
+func releaseFields(p *[]field) {
+	clear((*p)[:cap(*p)])
+	if cap(*p) <= 1024 {
+		fieldPool.Put(p)
+	}
 }
 
 // appendBody writes the body as a "message" member (with a leading comma
@@ -274,10 +341,39 @@ func recordTime(lr plog.LogRecord) time.Time {
 	return lr.ObservedTimestamp().AsTime()
 }
 
+// appendTime writes RFC 3339 with nanoseconds in UTC, by hand: the
+// general formatter is a noticeable share of encoding a document.
 func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
-	return append(b, '"')
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, min, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z', '"')
+}
+
+// appendDigits writes n zero-padded to width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for n > 0 || i > len(tmp)-width {
+		i--
+		tmp[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, tmp[i:]...)
 }
 
 // appendEpoch writes epoch seconds with microseconds, the precision Splunk
