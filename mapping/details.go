@@ -197,36 +197,47 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 }
 
 // parseMetric recognises {"Metric":{"Dimensions":{...},"Name":...,"Value":...}}
-// with keys in any letter case. Anything else is not a metric.
+// with keys in any letter case. Anything else is not a metric. It walks the
+// two outer objects itself so that dimension names need no "Metric.
+// Dimensions." prefix built and cut again for every key.
 func parseMetric(s string) *Metric {
 	t := strings.TrimSpace(s)
 	if len(t) < 2 || t[0] != '{' || !containsFold(t, "metric") {
 		return nil
 	}
-	flat, ok := flattenJSONObject(t)
-	if !ok {
-		return nil
-	}
+	p := jsonFlat{s: t}
 	var m *Metric
-	for _, kv := range flat {
-		dot := strings.IndexByte(kv.Name, '.')
-		if dot < 0 || !strings.EqualFold(kv.Name[:dot], "metric") {
-			continue
+	ok := p.members(func(key string) bool {
+		if !strings.EqualFold(key, "metric") || p.peek() != '{' {
+			return p.skipValue()
 		}
 		if m == nil {
 			m = &Metric{}
 		}
-		rest := kv.Name[dot+1:]
-		switch {
-		case strings.EqualFold(rest, "name"):
-			m.Name = kv.Value
-		case strings.EqualFold(rest, "value"):
-			m.Value = kv.Value
-		case len(rest) > len("dimensions.") && strings.EqualFold(rest[:len("dimensions.")], "dimensions."):
-			m.Dimensions = append(m.Dimensions, wineventlog.Data{Name: rest[len("dimensions."):], Value: kv.Value})
-		}
+		return p.members(func(key string) bool {
+			switch {
+			case strings.EqualFold(key, "dimensions") && p.peek() == '{':
+				p.out = m.Dimensions
+				ok := p.object("")
+				m.Dimensions = p.out
+				return ok
+			case strings.EqualFold(key, "name"):
+				v, ok := p.scalar()
+				m.Name = v
+				return ok
+			case strings.EqualFold(key, "value"):
+				v, ok := p.scalar()
+				m.Value = v
+				return ok
+			}
+			return p.skipValue()
+		})
+	})
+	p.ws()
+	if !ok || p.pos != len(p.s) || m == nil {
+		return nil
 	}
-	if m != nil && len(m.Dimensions) > 1 {
+	if len(m.Dimensions) > 1 {
 		sort.Slice(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name })
 	}
 	return m

@@ -19,30 +19,45 @@ const hexDigits = "0123456789abcdef"
 
 // appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD
 // so that a damaged event never makes a whole bulk request unparseable.
+// Runs of bytes that need nothing are copied whole; multi-byte sequences are
+// checked where they occur, so the text is read once.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	if !utf8.ValidString(s) {
-		return append(appendJSONStringSlow(b, s), '"')
-	}
-	// Valid UTF-8: only quotes, backslashes and control characters need
-	// escaping, so runs of everything else are copied whole.
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if !needsEscape[c] {
+		if !special[c] {
+			i++
 			continue
 		}
-		b = append(b, s[start:i]...)
-		b = appendEscape(b, c)
-		start = i + 1
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			b = appendEscape(b, c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 
-// needsEscape marks the bytes JSON strings cannot hold as they are.
-var needsEscape = func() (t [256]bool) {
+// special marks bytes that need escaping and the lead bytes of multi-byte
+// UTF-8, which need checking.
+var special = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	for c := 0x80; c < 0x100; c++ {
 		t[c] = true
 	}
 	t['"'], t['\\'] = true, true
@@ -61,31 +76,6 @@ func appendEscape(b []byte, c byte) []byte {
 		return append(b, '\\', 't')
 	}
 	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-}
-
-// appendJSONStringSlow handles text with invalid UTF-8, rune by rune.
-func appendJSONStringSlow(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if needsEscape[c] {
-				b = append(b, s[start:i]...)
-				b = appendEscape(b, c)
-				start = i + 1
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			start = i + 1
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
 }
 
 func appendJSONValue(b []byte, v pcommon.Value) []byte {

@@ -38,6 +38,83 @@ func flattenJSONObject(s string) (out []wineventlog.Data, ok bool) {
 	return p.out, true
 }
 
+// peek returns the next non-space byte, or 0 at the end.
+func (p *jsonFlat) peek() byte {
+	p.ws()
+	if p.pos < len(p.s) {
+		return p.s[p.pos]
+	}
+	return 0
+}
+
+// members walks one object, calling member for each key with the position
+// at its value; member must consume the value.
+func (p *jsonFlat) members(member func(key string) bool) bool {
+	if p.peek() != '{' {
+		return false
+	}
+	p.depth++
+	if p.depth > maxMetricDepth {
+		return false
+	}
+	p.pos++
+	if p.peek() == '}' {
+		p.pos++
+		p.depth--
+		return true
+	}
+	for {
+		p.ws()
+		key, ok := p.str()
+		if !ok || p.peek() != ':' {
+			return false
+		}
+		p.pos++
+		p.ws()
+		if !member(key) {
+			return false
+		}
+		switch p.peek() {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			p.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// skipValue passes over one value of any kind.
+func (p *jsonFlat) skipValue() bool {
+	mark := len(p.out)
+	ok := p.value("")
+	p.out = p.out[:mark]
+	return ok
+}
+
+// scalar reads one value as text; objects and arrays come back as their
+// JSON text.
+func (p *jsonFlat) scalar() (string, bool) {
+	start := p.pos
+	if c := p.peek(); c == '{' || c == '[' {
+		start = p.pos
+		if !p.skipValue() {
+			return "", false
+		}
+		return p.s[start:p.pos], true
+	}
+	mark := len(p.out)
+	if !p.value("") {
+		return "", false
+	}
+	v := p.out[mark].Value
+	p.out = p.out[:mark]
+	return v, true
+}
+
 func (p *jsonFlat) ws() {
 	for p.pos < len(p.s) {
 		switch p.s[p.pos] {
