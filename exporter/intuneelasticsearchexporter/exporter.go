@@ -18,7 +18,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -37,12 +39,16 @@ type esExporter struct {
 
 	client *elasticsearch.Client
 	dlq    *deadletter.Writer
+	gzip   *gzipper // bulk bodies, when compression is gzip
 
 	bootMu   sync.Mutex
 	bootDone atomic.Bool
 	boot     *bootstrapper
 
-	bufs      sync.Pool
+	// free holds batch buffers between pushes. Unlike a sync.Pool it
+	// keeps them across garbage collections, which would otherwise make
+	// every push regrow megabytes of buffer.
+	free      chan *batch
 	refusedLg rateLimit
 	closed    atomic.Bool
 }
@@ -63,7 +69,10 @@ func newExporter(cfg *Config, set exporter.Settings) (*esExporter, error) {
 			Namespace:  cfg.DataStream.Namespace,
 		},
 	}
-	e.bufs.New = func() any { return new(batch) }
+	e.free = make(chan *batch, maxFreeBatches)
+	if cfg.ClientConfig.Compression == configcompression.TypeGzip {
+		e.gzip = newGzipper(int(cfg.ClientConfig.CompressionParams.Level))
+	}
 	return e, nil
 }
 
@@ -123,7 +132,11 @@ func (e *esExporter) start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-const startupTimeout = 15 * time.Second
+const (
+	startupTimeout = 15 * time.Second
+	maxFreeBatches = 8
+	maxKeptBuffer  = 64 << 20
+)
 
 // checkVersion reads GET / once: it passes the client's product check and
 // tells which version answered.
@@ -204,13 +217,22 @@ func (e *esExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		}
 		return err
 	}
-	b := e.bufs.Get().(*batch)
+	var b *batch
+	select {
+	case b = <-e.free:
+	default:
+		b = new(batch)
+	}
 	defer func() {
 		// Keep buffers of ordinary size only, so one huge batch does not
 		// pin its memory for good.
-		if cap(b.buf) <= 64<<20 {
-			b.reset()
-			e.bufs.Put(b)
+		if cap(b.buf) > maxKeptBuffer {
+			return
+		}
+		b.reset()
+		select {
+		case e.free <- b:
+		default:
 		}
 	}()
 	e.encode(b, ld)
@@ -395,17 +417,27 @@ func (e *esExporter) bulkTo(ctx context.Context, body []byte, docs int, pipeline
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
-	start := time.Now()
-	res, err := e.client.Bulk(bytes.NewReader(body),
+	size := len(body)
+	opts := []func(*esapi.BulkRequest){
 		e.client.Bulk.WithContext(ctx),
 		e.client.Bulk.WithPipeline(pipeline),
-		e.client.Bulk.WithFilterPath(filterPath...))
+		e.client.Bulk.WithFilterPath(filterPath...),
+	}
+	if e.gzip != nil {
+		zbuf := e.gzip.compress(body)
+		defer e.gzip.release(zbuf)
+		body = zbuf.Bytes()
+		// confighttp leaves a body that already has an encoding alone.
+		opts = append(opts, e.client.Bulk.WithHeader(map[string]string{"Content-Encoding": "gzip"}))
+	}
+	start := time.Now()
+	res, err := e.client.Bulk(bytes.NewReader(body), opts...)
 	if err != nil {
 		return 0, nil, nil, classifyTransportError(err)
 	}
 	defer res.Body.Close()
 	respBody, err := io.ReadAll(res.Body)
-	e.tel.recordBulk(ctx, time.Since(start), len(body), docs)
+	e.tel.recordBulk(ctx, time.Since(start), size, docs)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("reading the bulk answer: %w", err)
 	}

@@ -32,7 +32,9 @@ func createDefaultConfig() component.Config {
 
 	queue := exporterhelper.NewDefaultQueueConfig()
 	queue.Sizer = exporterhelper.RequestSizerTypeItems
-	queue.QueueSize = 100_000
+	// Two to four batches in memory: enough to ride out a slow bulk
+	// answer; outages are what the persistent queue (storage) is for.
+	queue.QueueSize = 20_000
 	queue.NumConsumers = 4
 	batch := exporterhelper.NewDefaultBatchConfig()
 	batch.FlushTimeout = time.Second

@@ -42,7 +42,7 @@ func (e *errBulkRequest) Error() string { return e.reason }
 // A per-item problem (no target, a source that is not a JSON object) is
 // reported on the item; a malformed request is an error.
 func ParseBulk(body []byte, defaultTarget, defaultPipeline string) ([]Item, error) {
-	acts, err := parseBulk(body, defaultTarget, defaultPipeline)
+	acts, err := parseBulk(body, defaultTarget, defaultPipeline, true)
 	items := make([]Item, len(acts))
 	for i, a := range acts {
 		items[i] = Item{Op: a.op, Target: a.target, ID: a.id, Source: a.source}
@@ -50,7 +50,7 @@ func ParseBulk(body []byte, defaultTarget, defaultPipeline string) ([]Item, erro
 	return items, err
 }
 
-func parseBulk(body []byte, defaultTarget, defaultPipeline string) ([]bulkAction, error) {
+func parseBulk(body []byte, defaultTarget, defaultPipeline string, validate bool) ([]bulkAction, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &errBulkRequest{"action_request_validation_exception", "Validation Failed: 1: no requests added;"}
 	}
@@ -76,26 +76,15 @@ func parseBulk(body []byte, defaultTarget, defaultPipeline string) ([]bulkAction
 		if !ok {
 			break
 		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(l, &m); err != nil {
-			return nil, &errBulkRequest{"x_content_parse_exception", fmt.Sprintf("Malformed action/metadata line [%d], expected START_OBJECT", line)}
-		}
-		if len(m) != 1 {
-			return nil, &errBulkRequest{"illegal_argument_exception", fmt.Sprintf("Malformed action/metadata line [%d], expected exactly one action", line)}
-		}
 		var a bulkAction
-		var raw json.RawMessage
-		for a.op, raw = range m {
+		op, meta, ok := fastAction(l)
+		if !ok {
+			var err error
+			if op, meta, err = slowAction(l, line); err != nil {
+				return nil, err
+			}
 		}
-		switch a.op {
-		case "create", "index", "update", "delete":
-		default:
-			return nil, &errBulkRequest{"illegal_argument_exception", fmt.Sprintf("Malformed action/metadata line [%d], expected field [create], [delete], [index] or [update] but found [%s]", line, a.op)}
-		}
-		var meta actionMeta
-		if err := json.Unmarshal(raw, &meta); err != nil {
-			return nil, &errBulkRequest{"x_content_parse_exception", fmt.Sprintf("Malformed action/metadata line [%d]: %v", line, err)}
-		}
+		a.op = op
 		a.target, a.id, a.pipeline = or(meta.Index, defaultTarget), meta.ID, or(meta.Pipeline, defaultPipeline)
 		if a.op != "delete" {
 			src, ok := next()
@@ -103,7 +92,7 @@ func parseBulk(body []byte, defaultTarget, defaultPipeline string) ([]bulkAction
 				return nil, &errBulkRequest{"illegal_argument_exception", fmt.Sprintf("Malformed action/metadata line [%d]: the %s action has no source line", line, a.op)}
 			}
 			a.source = src
-			if !isJSONObject(src) {
+			if validate && !isJSONObject(src) || !validate && !looksLikeObject(src) {
 				a.errStatus, a.errType = http.StatusBadRequest, TypeDocumentParsing
 				a.errReason = "[1:1] failed to parse: the document is not a JSON object"
 			}
@@ -117,6 +106,112 @@ func parseBulk(body []byte, defaultTarget, defaultPipeline string) ([]bulkAction
 		acts = append(acts, a)
 	}
 	return acts, nil
+}
+
+// slowAction reads an action line with encoding/json.
+func slowAction(l []byte, line int) (string, actionMeta, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(l, &m); err != nil {
+		return "", actionMeta{}, &errBulkRequest{"x_content_parse_exception", fmt.Sprintf("Malformed action/metadata line [%d], expected START_OBJECT", line)}
+	}
+	if len(m) != 1 {
+		return "", actionMeta{}, &errBulkRequest{"illegal_argument_exception", fmt.Sprintf("Malformed action/metadata line [%d], expected exactly one action", line)}
+	}
+	var op string
+	var raw json.RawMessage
+	for op, raw = range m {
+	}
+	if !validOp(op) {
+		return "", actionMeta{}, &errBulkRequest{"illegal_argument_exception", fmt.Sprintf("Malformed action/metadata line [%d], expected field [create], [delete], [index] or [update] but found [%s]", line, op)}
+	}
+	var meta actionMeta
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return "", actionMeta{}, &errBulkRequest{"x_content_parse_exception", fmt.Sprintf("Malformed action/metadata line [%d]: %v", line, err)}
+	}
+	return op, meta, nil
+}
+
+func validOp(op string) bool {
+	switch op {
+	case "create", "index", "update", "delete":
+		return true
+	}
+	return false
+}
+
+// fastAction reads the usual action line, {"op":{"_index":"i","_id":"x"}}
+// with plain strings and no spaces, without encoding/json; anything else
+// is left to slowAction.
+func fastAction(l []byte) (string, actionMeta, bool) {
+	var meta actionMeta
+	str := func() (string, bool) {
+		if len(l) == 0 || l[0] != '"' {
+			return "", false
+		}
+		for i := 1; i < len(l); i++ {
+			switch c := l[i]; {
+			case c == '"':
+				s := string(l[1:i])
+				l = l[i+1:]
+				return s, true
+			case c == '\\' || c < 0x20 || c >= 0x80:
+				return "", false
+			}
+		}
+		return "", false
+	}
+	lit := func(p string) bool {
+		if len(l) < len(p) || string(l[:len(p)]) != p {
+			return false
+		}
+		l = l[len(p):]
+		return true
+	}
+	l = bytes.TrimRight(l, " \t\r")
+	if !lit("{") {
+		return "", meta, false
+	}
+	op, ok := str()
+	if !ok || !validOp(op) || !lit(":{") {
+		return "", meta, false
+	}
+	var seen [3]bool // _index, _id, pipeline: a repeated key goes the slow way
+	for n := 0; !lit("}}"); n++ {
+		if n > 0 && !lit(",") {
+			return "", meta, false
+		}
+		k, ok := str()
+		if !ok || !lit(":") {
+			return "", meta, false
+		}
+		v, ok := str()
+		if !ok {
+			return "", meta, false
+		}
+		var dst *string
+		var slot int
+		switch k {
+		case "_index":
+			dst, slot = &meta.Index, 0
+		case "_id":
+			dst, slot = &meta.ID, 1
+		case "pipeline":
+			dst, slot = &meta.Pipeline, 2
+		default:
+			return "", meta, false
+		}
+		if seen[slot] {
+			return "", meta, false
+		}
+		seen[slot], *dst = true, v
+	}
+	return op, meta, len(l) == 0
+}
+
+// looksLikeObject is the cheap check of Options.TrustSources.
+func looksLikeObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 1 && b[0] == '{' && b[len(b)-1] == '}'
 }
 
 func isJSONObject(b []byte) bool {
@@ -137,7 +232,7 @@ type itemResult struct {
 func (s *Server) serveBulk(w http.ResponseWriter, r *http.Request, pathTarget string, body []byte) {
 	start := time.Now()
 	q := r.URL.Query()
-	acts, err := parseBulk(body, pathTarget, q.Get("pipeline"))
+	acts, err := parseBulk(body, pathTarget, q.Get("pipeline"), !s.opts.TrustSources)
 	if err != nil {
 		var be *errBulkRequest
 		errors.As(err, &be)
@@ -178,11 +273,17 @@ func (s *Server) serveBulk(w http.ResponseWriter, r *http.Request, pathTarget st
 			b = append(b, ',')
 		}
 		b = append(b, `"items":[`...)
+		flags := map[string]*itemFlags{}
 		for i, res := range results {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendItem(b, res, f)
+			fl := flags[res.op]
+			if fl == nil {
+				fl = f.itemFlags(res.op)
+				flags[res.op] = fl
+			}
+			b = appendItem(b, res, fl)
 		}
 		b = append(b, ']')
 	}
@@ -293,98 +394,113 @@ func defaultItemType(status int) string {
 	return "exception"
 }
 
+// itemFlags says which members of an item the filter keeps, worked out
+// once per action type rather than per item.
+type itemFlags struct {
+	index, id, version, result, shards, total, successful, failed bool
+	seqNo, primaryTerm, status, err                               bool
+	errType, errReason, errUUID, errShard, errIndex               bool
+}
+
+func (f filter) itemFlags(op string) *itemFlags {
+	p := "items." + op + "."
+	return &itemFlags{
+		index: f.want(p + "_index"), id: f.want(p + "_id"), version: f.want(p + "_version"), result: f.want(p + "result"),
+		shards: f.wantBelow(p + "_shards"), total: f.want(p + "_shards.total"), successful: f.want(p + "_shards.successful"), failed: f.want(p + "_shards.failed"),
+		seqNo: f.want(p + "_seq_no"), primaryTerm: f.want(p + "_primary_term"), status: f.want(p + "status"),
+		err: f.wantBelow(p + "error"), errType: f.want(p + "error.type"), errReason: f.want(p + "error.reason"),
+		errUUID: f.want(p + "error.index_uuid"), errShard: f.want(p + "error.shard"), errIndex: f.want(p + "error.index"),
+	}
+}
+
 // appendItem writes one item of the bulk response, keeping the members the
 // filter wants.
-func appendItem(b []byte, res itemResult, f filter) []byte {
+func appendItem(b []byte, res itemResult, fl *itemFlags) []byte {
 	b = append(b, `{"`...)
 	b = append(b, res.op...)
 	b = append(b, `":{`...)
-	w := memberWriter{b: b, f: f, prefix: "items." + res.op + "."}
-	w.str("_index", res.index)
-	w.str("_id", res.id)
+	w := memberWriter{b: b}
+	w.str(fl.index, "_index", res.index)
+	w.str(fl.id, "_id", res.id)
 	if res.errType == "" {
-		w.num("_version", int64(res.version))
-		w.str("result", res.result)
-		if w.f.wantBelow(w.prefix + "_shards") {
+		w.num(fl.version, "_version", int64(res.version))
+		w.str(fl.result, "result", res.result)
+		if fl.shards {
 			w.open("_shards")
-			w.num("total", 2)
-			w.num("successful", 1)
-			w.num("failed", 0)
+			w.num(fl.total, "total", 2)
+			w.num(fl.successful, "successful", 1)
+			w.num(fl.failed, "failed", 0)
 			w.close()
 		}
-		w.num("_seq_no", res.seqNo)
-		w.num("_primary_term", 1)
+		w.num(fl.seqNo, "_seq_no", res.seqNo)
+		w.num(fl.primaryTerm, "_primary_term", 1)
 	}
-	w.num("status", int64(res.status))
-	if res.errType != "" && w.f.wantBelow(w.prefix+"error") {
+	w.num(fl.status, "status", int64(res.status))
+	if res.errType != "" && fl.err {
 		w.open("error")
-		w.str("type", res.errType)
-		w.str("reason", res.reason)
-		w.str("index_uuid", "esbulktest")
-		w.str("shard", "0")
-		w.str("index", res.index)
+		w.str(fl.errType, "type", res.errType)
+		w.str(fl.errReason, "reason", res.reason)
+		w.str(fl.errUUID, "index_uuid", "esbulktest")
+		w.str(fl.errShard, "shard", "0")
+		w.str(fl.errIndex, "index", res.index)
 		w.close()
 	}
-	b = w.b
-	return append(b, '}', '}')
+	return append(w.b, '}', '}')
 }
 
-// memberWriter writes object members under a dotted prefix, skipping those
-// the filter does not want.
+// memberWriter writes object members, skipping those not wanted.
 type memberWriter struct {
-	b      []byte
-	f      filter
-	prefix string
-	stack  []string
-	n      int
+	b []byte
+	n int
 }
 
-func (w *memberWriter) key(k string) bool {
-	if !w.f.want(w.prefix + k) {
+func (w *memberWriter) key(want bool, k string) bool {
+	if !want {
 		return false
 	}
 	if w.n > 0 {
 		w.b = append(w.b, ',')
 	}
 	w.n++
-	w.b = strconv.AppendQuote(w.b, k)
-	w.b = append(w.b, ':')
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
 	return true
 }
 
-func (w *memberWriter) str(k, v string) {
-	if w.key(k) {
+func (w *memberWriter) str(want bool, k, v string) {
+	if w.key(want, k) {
 		w.b = appendJSONString(w.b, v)
 	}
 }
 
-func (w *memberWriter) num(k string, v int64) {
-	if w.key(k) {
+func (w *memberWriter) num(want bool, k string, v int64) {
+	if w.key(want, k) {
 		w.b = strconv.AppendInt(w.b, v, 10)
 	}
 }
 
 func (w *memberWriter) open(k string) {
-	if w.n > 0 {
-		w.b = append(w.b, ',')
-	}
-	w.b = strconv.AppendQuote(w.b, k)
-	w.b = append(w.b, ':', '{')
-	w.stack = append(w.stack, w.prefix)
-	w.prefix += k + "."
+	w.key(true, k)
+	w.b = append(w.b, '{')
 	w.n = 0
 }
 
 func (w *memberWriter) close() {
 	w.b = append(w.b, '}')
-	w.prefix = w.stack[len(w.stack)-1]
-	w.stack = w.stack[:len(w.stack)-1]
 	w.n = 1
 }
 
 func appendJSONString(b []byte, s string) []byte {
-	enc, _ := json.Marshal(s)
-	return append(b, enc...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			enc, _ := json.Marshal(s)
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // filter is filter_path: comma-separated dotted patterns, * matching one

@@ -635,3 +635,30 @@ func FuzzParseBulk(f *testing.F) {
 		}
 	})
 }
+
+// The fast action-line reader agrees with encoding/json wherever it answers.
+func FuzzFastAction(f *testing.F) {
+	for _, s := range []string{
+		`{"create":{"_index":"logs-a-default","_id":"0660630b96dff1a6297c45bcc047f3cc"}}`,
+		`{"index":{"_id":"1","pipeline":"p"}}`,
+		`{"delete":{"_index":"i","_id":"1","_index":"j"}}`,
+		`{"create":{}}`,
+		`{"create":{"_index":"a\"b"}}`,
+		`{"upsert":{"_index":"i"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, l []byte) {
+		op, meta, ok := fastAction(l)
+		if !ok {
+			return
+		}
+		sop, smeta, err := slowAction(l, 1)
+		if err != nil {
+			t.Fatalf("fast path read %q, encoding/json refuses it: %v", l, err)
+		}
+		if op != sop || meta != smeta {
+			t.Fatalf("%q: fast %s %+v, slow %s %+v", l, op, meta, sop, smeta)
+		}
+	})
+}

@@ -33,6 +33,7 @@ func main() {
 	flag.StringVar(&o.BearerToken, "bearer-token", "", "require this bearer token")
 	flag.Int64Var(&o.MaxContentLength, "max-content-length", 0, "largest request in bytes (0: 100 MiB)")
 	flag.BoolVar(&o.DiscardSources, "discard-sources", false, "keep only document _ids, not sources")
+	flag.BoolVar(&o.TrustSources, "trust-sources", false, "skip the full JSON check of documents (for benchmarks)")
 	flag.Parse()
 	if err := run(*addr, o); err != nil {
 		fmt.Fprintln(os.Stderr, "esbulkserver:", err)
