@@ -145,6 +145,12 @@ func (e *esExporter) checkVersion(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if status == http.StatusForbidden {
+		// Reading the version needs the monitor privilege, which a
+		// writer-only API key may well lack; it is not needed to write.
+		e.logger.Info("cannot read the Elasticsearch version (403); continuing without it")
+		return nil
+	}
 	if status != http.StatusOK {
 		return e.statusError(status, body, "GET /")
 	}

@@ -457,6 +457,21 @@ func TestAuthenticationAndTLS(t *testing.T) {
 	}
 }
 
+// A writer-only key may not read GET /; that must not stop it writing.
+func TestVersionForbiddenIsNotFatal(t *testing.T) {
+	srv := startServer(t, esbulktest.Options{})
+	srv.FailRequests(esbulktest.RequestFault{Path: "/", Method: "GET", Status: 403, Times: 1})
+	cfg := testConfig(srv)
+	cfg.Bootstrap.Enabled = false
+	h := startExporter(t, cfg)
+	if err := h.exp.ConsumeLogs(context.Background(), records(t, 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count() != 3 {
+		t.Fatalf("stored %d", srv.Count())
+	}
+}
+
 func TestNotElasticsearch(t *testing.T) {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
