@@ -93,6 +93,26 @@ func TestLoadConfig(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "queue_flags",
+			check: func(t *testing.T, cfg *Config) {
+				q := cfg.QueueBatchConfig.Get()
+				if !cfg.QueueBatchConfig.HasValue() || q.StorageID == nil || q.QueueSize != 20_000 || !q.Batch.HasValue() {
+					t.Errorf("queue: %+v", q)
+				}
+				if !cfg.BackOffConfig.Enabled || cfg.BackOffConfig.MaxElapsedTime != 0 {
+					t.Errorf("retry: %+v", cfg.BackOffConfig)
+				}
+			},
+		},
+		{
+			name: "queue_off",
+			check: func(t *testing.T, cfg *Config) {
+				if cfg.QueueBatchConfig.HasValue() {
+					t.Error("sending_queue::enabled: false left the queue on")
+				}
+			},
+		},
 		{name: "bad_lifecycle", wantErr: []string{`bootstrap::lifecycle "forever" is not one of ilm, data_stream_lifecycle, none`}},
 		{name: "no_destination", wantErr: []string{"set endpoints (or endpoint) to the Elasticsearch node URLs, or cloud_id"}},
 		{name: "conflicts", wantErr: []string{

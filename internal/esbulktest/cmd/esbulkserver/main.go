@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -35,21 +36,22 @@ func main() {
 	flag.BoolVar(&o.DiscardSources, "discard-sources", false, "keep only document _ids, not sources")
 	flag.BoolVar(&o.TrustSources, "trust-sources", false, "skip the full JSON check of documents (for benchmarks)")
 	flag.Parse()
-	if err := run(*addr, o); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "esbulkserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, o esbulktest.Options) error {
+// run serves until ctx ends, announcing the address on out.
+func run(ctx context.Context, addr string, o esbulktest.Options, out io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: esbulktest.New(o), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("listening on http://%s\n", ln.Addr())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	fmt.Fprintf(out, "listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
