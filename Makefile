@@ -80,6 +80,7 @@ FUZZ_TARGETS = \
 	./wineventlog/:FuzzDecoder \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
+	./mapping/:FuzzAppendJSONString \
 	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -60,4 +61,29 @@ func TestParseMetric(t *testing.T) {
 	if c := codeInText("DiagnosticException: none here"); c != "" {
 		t.Errorf("codeInText = %q", c)
 	}
+}
+
+// FuzzAppendJSONString checks the word-at-a-time escaper against
+// encoding/json's reading of what it wrote.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text longer than eight", "q\"uote\\back\x01\x1f", "caf\xc3\xa9 \xff\xfe bad", "\u2028\u2029", strings.Repeat("a", 17) + "\"" + strings.Repeat("b", 9)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("invalid JSON %q for %q: %v", out, s, err)
+		}
+		// Each byte of an invalid sequence becomes one U+FFFD.
+		var want strings.Builder
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			want.WriteRune(r)
+			i += n
+		}
+		if got != want.String() {
+			t.Fatalf("round trip of %q gave %q, want %q", s, got, want.String())
+		}
+	})
 }

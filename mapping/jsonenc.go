@@ -25,6 +25,14 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none of them needs attention: most
+		// of what is written is plain ASCII.
+		for i+8 <= len(s) && !wordNeedsWork(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if !special[c] {
 			i++
@@ -49,6 +57,26 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// wordNeedsWork reports whether any byte of x is below 0x20, a quote, a
+// backslash, or not ASCII (the classic has-zero-byte bit tricks).
+func wordNeedsWork(x uint64) bool {
+	lt := (x - ones*0x20) &^ x
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return (lt|((q-ones)&^q)|((bs-ones)&^bs)|x)&highs != 0
+}
+
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
 // special marks bytes that need escaping and the lead bytes of multi-byte
