@@ -31,7 +31,7 @@ type jsonParser struct {
 	ed        []dataSpan
 	kw        []span
 	num       sysNums
-	has       struct{ q, v, op, pid, tid bool }
+	has       sysHas
 	known     bool
 	depthLost bool
 	keyBuf    [32]byte
@@ -954,23 +954,5 @@ func (p *jsonParser) finish(start, end int) {
 			ev.EventData[k] = Data{Value: get(d.value)}
 		}
 	}
-	if p.has.q || p.has.v || p.has.op || p.has.pid || p.has.tid {
-		nums := new(sysNums)
-		*nums = p.num
-		if p.has.q {
-			ev.Qualifiers = &nums.qualifiers
-		}
-		if p.has.v {
-			ev.Version = &nums.version
-		}
-		if p.has.op {
-			ev.Opcode = &nums.opcode
-		}
-		if p.has.pid {
-			ev.ProcessID = &nums.pid
-		}
-		if p.has.tid {
-			ev.ThreadID = &nums.tid
-		}
-	}
+	p.num.setOptional(ev, p.has)
 }

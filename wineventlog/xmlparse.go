@@ -53,6 +53,34 @@ const (
 	tokEnd
 )
 
+// sysHas records which optional System numbers an event carries.
+type sysHas struct{ q, v, op, pid, tid bool }
+
+// setOptional points ev's optional number fields at one copy of n, for the
+// ones the event carries: one allocation for all of them.
+func (n sysNums) setOptional(ev *Event, has sysHas) {
+	if !(has.q || has.v || has.op || has.pid || has.tid) {
+		return
+	}
+	nums := new(sysNums)
+	*nums = n
+	if has.q {
+		ev.Qualifiers = &nums.qualifiers
+	}
+	if has.v {
+		ev.Version = &nums.version
+	}
+	if has.op {
+		ev.Opcode = &nums.opcode
+	}
+	if has.pid {
+		ev.ProcessID = &nums.pid
+	}
+	if has.tid {
+		ev.ThreadID = &nums.tid
+	}
+}
+
 type sysNums struct {
 	qualifiers uint16
 	version    uint8
@@ -86,7 +114,7 @@ type xmlParser struct {
 	ud  []dataSpan
 	kw  []span
 	num sysNums
-	has struct{ q, v, op, pid, tid bool }
+	has sysHas
 
 	path []span // UserData path below its root, as spans of b
 }
@@ -1165,23 +1193,5 @@ func (p *xmlParser) finish(n int) {
 			ev.UserData = items[len(p.ed):]
 		}
 	}
-	if p.has.q || p.has.v || p.has.op || p.has.pid || p.has.tid {
-		nums := new(sysNums)
-		*nums = p.num
-		if p.has.q {
-			ev.Qualifiers = &nums.qualifiers
-		}
-		if p.has.v {
-			ev.Version = &nums.version
-		}
-		if p.has.op {
-			ev.Opcode = &nums.opcode
-		}
-		if p.has.pid {
-			ev.ProcessID = &nums.pid
-		}
-		if p.has.tid {
-			ev.ThreadID = &nums.tid
-		}
-	}
+	p.num.setOptional(ev, p.has)
 }
