@@ -126,22 +126,22 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// hecPeer returns the HEC peer binary, or skips the calling (sub)test with
-// what to do when it has not been built.
-func hecPeer(t *testing.T) string {
+// hecPeerBin returns the HEC peer binary, or "" and why it cannot be
+// used: tests then skip their Splunk half with that message.
+func hecPeerBin(t *testing.T) (bin, skip string) {
 	t.Helper()
 	p := os.Getenv("HECPEER_BIN")
 	if p == "" {
 		p = filepath.Join(moduleRoot(t), "test", "hecpeer", "build", "hecpeer")
 	}
 	if !fileExists(p) {
-		t.Skipf("HEC peer not built (%s): run `make hecpeer` to build the contrib splunk_hec receiver peer, or set HECPEER_BIN; the Splunk half of this test is skipped", p)
+		return "", fmt.Sprintf("HEC peer not built (%s): run `make hecpeer` to build the contrib splunk_hec receiver peer, or set HECPEER_BIN; the Splunk half of this test is skipped", p)
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return abs
+	return abs, ""
 }
 
 // slow skips a test that takes a minute or more under -short.
