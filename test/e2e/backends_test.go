@@ -158,25 +158,35 @@ func (e hecEvent) id() string {
 	return id
 }
 
-// received reads what the peer has written so far; a record the file
-// exporter is still writing is left for the next call.
+// received reads everything the peer has written so far; a record the
+// file exporter is still writing is left out.
 func (h *hecPeerProc) received(t *testing.T, each func(hecEvent)) {
+	t.Helper()
+	h.read(t, 0, each)
+}
+
+// read calls each for every event in the complete records from byte
+// offset from on, and returns the offset after the last complete record.
+func (h *hecPeerProc) read(t *testing.T, from int64, each func(hecEvent)) int64 {
 	t.Helper()
 	f, err := os.Open(h.out)
 	if errors.Is(err, os.ErrNotExist) {
-		return
+		return from
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
 	r := bufio.NewReaderSize(f, 1<<20)
 	var um plog.ProtoUnmarshaler
 	var size [4]byte
 	var buf []byte
 	for {
 		if _, err := io.ReadFull(r, size[:]); err != nil {
-			return
+			return from
 		}
 		n := binary.BigEndian.Uint32(size[:])
 		if cap(buf) < int(n) {
@@ -184,8 +194,9 @@ func (h *hecPeerProc) received(t *testing.T, each func(hecEvent)) {
 		}
 		buf = buf[:n]
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return
+			return from
 		}
+		from += 4 + int64(n)
 		ld, err := um.UnmarshalLogs(buf)
 		if err != nil {
 			t.Fatalf("HEC peer output: %v", err)
@@ -205,12 +216,22 @@ func (h *hecPeerProc) received(t *testing.T, each func(hecEvent)) {
 	}
 }
 
-// receivedIDs counts the events the peer stored by event.id.
-func (h *hecPeerProc) receivedIDs(t *testing.T) map[string]int {
+// idCounter counts the events the peer stored by event.id, reading only
+// what was added since its last call.
+type idCounter struct {
+	peer   *hecPeerProc
+	offset int64
+	ids    map[string]int
+	total  int
+}
+
+func (c *idCounter) update(t *testing.T) int {
 	t.Helper()
-	ids := map[string]int{}
-	h.received(t, func(e hecEvent) { ids[e.id()]++ })
-	return ids
+	if c.ids == nil {
+		c.ids = map[string]int{}
+	}
+	c.offset = c.peer.read(t, c.offset, func(e hecEvent) { c.ids[e.id()]++; c.total++ })
+	return c.total
 }
 
 // receivedCount is the number of events the peer stored.

@@ -195,9 +195,14 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// waitSettled polls n until it has not changed for quiet (and is at least
-// min), and returns it. It fails after timeout.
+// waitSettled polls n every 100 ms until it has not changed for quiet (and
+// is at least min), and returns it. It fails after timeout.
 func waitSettled(t *testing.T, timeout, quiet time.Duration, what string, min int, n func() int) int {
+	t.Helper()
+	return waitSettledEvery(t, timeout, quiet, 100*time.Millisecond, what, min, n)
+}
+
+func waitSettledEvery(t *testing.T, timeout, quiet, every time.Duration, what string, min int, n func() int) int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	last, since := -1, time.Now()
@@ -211,6 +216,13 @@ func waitSettled(t *testing.T, timeout, quiet time.Duration, what string, min in
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s to settle (at %d, want at least %d)", timeout, what, v, min)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(every)
+	}
+}
+
+func mkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }
