@@ -69,6 +69,7 @@ func benchPipeline(b *testing.B, export string, encode func([]byte, pcommon.Reso
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	events := 0
 	for i := 0; i < b.N; i++ {
 		if n := run(b, data, encode); n != benchEvents {
@@ -77,6 +78,9 @@ func benchPipeline(b *testing.B, export string, encode func([]byte, pcommon.Reso
 		events += benchEvents
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
+	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
 
