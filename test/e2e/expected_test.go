@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
@@ -107,33 +106,35 @@ func jsonObject(t *testing.T, b []byte) map[string]any {
 // has its own record ID, so every event.id is distinct.
 func generate(t *testing.T, path string, n int) {
 	t.Helper()
-	ex, err := eventgen.ExportByName("wevtutil")
+	if err := os.WriteFile(path, exportEvents(t, "wevtutil", 0, n), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exportEvents returns generated events first..first+n-1 in the named
+// eventgen export shape (wevtutil or compress: one event per line).
+func exportEvents(t *testing.T, export string, first, n int) []byte {
+	t.Helper()
+	ex, err := eventgen.ExportByName(export)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	cat := mapping.MustDefault()
 	cases := eventgen.CatalogCases(cat)
+	var out []byte
 	batch := make([]wineventlog.Event, 0, 1000)
-	for i := 0; i < n; i++ {
-		batch = append(batch, eventgen.EventAt(cat, cases, i))
-		if len(batch) == cap(batch) || i == n-1 {
-			if _, err := w.Write(ex.Write(batch)); err != nil {
-				t.Fatal(err)
-			}
+	for i := first; i < first+n; i++ {
+		ev := eventgen.EventAt(cat, cases, i)
+		if ex.Rendered {
+			ev = eventgen.Rendered(cat, ev)
+		}
+		batch = append(batch, ev)
+		if len(batch) == cap(batch) || i == first+n-1 {
+			out = append(out, ex.Write(batch)...)
 			batch = batch[:0]
 		}
 	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	return out
 }
 
 // withoutCollectorContext removes from a document (ECS) or HEC event
@@ -147,4 +148,9 @@ func withoutCollectorContext(m map[string]any) map[string]any {
 		delete(l, "file")
 	}
 	return m
+}
+
+func eachEventID(t *testing.T, path string, fn func(id string)) {
+	t.Helper()
+	eachEvent(t, path, func(ev *wineventlog.Event) { fn(mapping.Fingerprint(ev)) })
 }
