@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# End-to-end throughput of the built otelcol-intune collector: a generated
+# wevtutil export of N events (default 200,000) read by the intune_connector
+# receiver and written by the intune_elasticsearch exporter into the bulk
+# test server (documents kept by _id only, JSON not re-validated, so the
+# server costs little). Reports events/s (from the collector's start to the
+# last document stored), the collector's CPU time per event (utime+stime
+# from /proc/PID/stat) and its peak RSS (VmHWM).
+#
+#   bench/e2e/run.sh                 # 200k events, the intune collector only
+#   N=50000 bench/e2e/run.sh
+#   STOCK=1 bench/e2e/run.sh         # also the stock contrib stack, as a ratio
+#
+# OTELCOL_BIN picks a collector binary (default bin/otelcol-intune, built
+# with `make build` when missing). Everything else the run needs is built
+# or generated under bench/e2e/build/ (ignored by git). Linux only (/proc).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+GO=${GO:-go}
+N=${N:-200000}
+work=bench/e2e/build
+mkdir -p "$work"
+
+bin=${OTELCOL_BIN:-bin/otelcol-intune}
+if [ ! -x "$bin" ]; then
+  echo "building $bin"
+  $GO build -trimpath -o "$bin" ./cmd/otelcol-intune
+fi
+if [ ! -x "$work/esbulkserver" ] || [ -n "$(find internal/esbulktest -newer "$work/esbulkserver" -name '*.go' | head -1)" ]; then
+  $GO build -trimpath -o "$work/esbulkserver" ./internal/esbulktest/cmd/esbulkserver
+fi
+input=$work/events-$N.xml
+if [ ! -s "$input" ]; then
+  echo "generating $N events into $input"
+  $GO run ./internal/eventgen/cmd/gensamples -n "$N" -export wevtutil -o "$input"
+fi
+
+tck=$(getconf CLK_TCK)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# start_es prints the bulk test server's base URL.
+start_es() {
+  local log=$1
+  "$work/esbulkserver" -addr 127.0.0.1:0 -discard-sources -trust-sources >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    if grep -q 'listening on' "$log"; then
+      sed -n 's/^listening on //p' "$log" | head -1
+      return
+    fi
+    sleep 0.1
+  done
+  echo "bulk test server did not start: $(cat "$log")" >&2
+  exit 1
+}
+
+created() {
+  curl -sf "$1/_esbulktest/stats" | sed -n 's/.*"created":\([0-9]*\).*/\1/p'
+}
+
+# measure NAME URL PID: waits for N documents, then prints the figures.
+measure() {
+  local name=$1 url=$2 pid=$3 start=$4 n=0
+  local deadline=$((SECONDS + 600))
+  while :; do
+    n=$(created "$url" || echo 0)
+    [ "${n:-0}" -ge "$N" ] && break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name: the collector exited early; see $work/$name.log" >&2
+      exit 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "$name: only $n of $N documents after 10 minutes" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  local end
+  end=$(date +%s.%N)
+  # Fields 14 and 15 of /proc/PID/stat (after the command name in
+  # parentheses) are user and system time in clock ticks.
+  local ticks
+  ticks=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
+  local hwm
+  hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$pid/status")
+  awk -v name="$name" -v n="$N" -v s="$start" -v e="$end" -v t="$ticks" -v tck="$tck" -v hwm="$hwm" 'BEGIN {
+    el = e - s
+    printf "%-16s %8d events  %7.2f s  %9.0f events/s  %6.1f CPU-us/event  peak RSS %6.1f MiB\n",
+      name, n, el, n / el, t / tck * 1e6 / n, hwm / 1024
+    printf "%s %f\n", name, n / el > "/dev/stderr"
+  }' 2>>"$work/rates"
+}
+
+: >"$work/rates"
+echo "input: $input ($N events, $(du -m "$input" | cut -f1) MiB); $(nproc) CPUs"
+
+# --- otelcol-intune ---------------------------------------------------------
+run=$(mktemp -d "$work/run.XXXXXX")
+url=$(start_es "$run/esbulkserver.log")
+cat >"$run/config.yaml" <<EOF
+extensions:
+  file_storage:
+    directory: $root/$run/state
+    create_directory: true
+receivers:
+  intune_connector:
+    include: ["$root/$input"]
+    start_at: beginning
+    storage: file_storage
+exporters:
+  intune_elasticsearch:
+    endpoints: ["$url"]
+service:
+  extensions: [file_storage]
+  pipelines:
+    logs:
+      receivers: [intune_connector]
+      exporters: [intune_elasticsearch]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+EOF
+start=$(date +%s.%N)
+"$bin" --config "$run/config.yaml" >"$work/otelcol-intune.log" 2>&1 &
+pid=$!
+pids+=("$pid")
+measure otelcol-intune "$url" "$pid" "$start"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+rm -rf "$run"
+
+# --- stock contrib stack (optional) -----------------------------------------
+if [ "${STOCK:-0}" = 1 ]; then
+  if ! bench/e2e/stock/build.sh >"$work/stock-build.log" 2>&1; then
+    echo "stock contrib collector: could not be built here; see $work/stock-build.log:"
+    tail -5 "$work/stock-build.log" | sed 's/^/  /'
+    exit 0
+  fi
+  run=$(mktemp -d "$work/run.XXXXXX")
+  url=$(start_es "$run/esbulkserver.log")
+  $GO run ./bench/e2e/stock/ottlgen >"$run/transform.yaml"
+  sed -e "s#@INPUT@#$root/$input#" -e "s#@URL@#$url#" -e "s#@STATE@#$root/$run/state#" \
+    bench/e2e/stock/config.yaml >"$run/config.yaml"
+  mkdir -p "$run/state"
+  start=$(date +%s.%N)
+  "$work/stock/otelcol-stock" --config "$run/config.yaml" --config "$run/transform.yaml" >"$work/stock.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  measure stock-contrib "$url" "$pid" "$start"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$run"
+  awk '{r[$1] = $2} END { if (r["stock-contrib"] > 0) printf "ratio: otelcol-intune handles %.1fx the events/s of the stock contrib stack\n", r["otelcol-intune"] / r["stock-contrib"] }' "$work/rates"
+fi
