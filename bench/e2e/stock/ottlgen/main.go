@@ -41,7 +41,7 @@ func main() {
 		where := fmt.Sprintf(` where attributes["event.code"] == "%d"`, e.ID)
 		stmt(`set(attributes["event.action"], ` + quote(e.Name) + `)` + where)
 		stmt(`set(attributes["event.outcome"], ` + quote(string(e.Outcome)) + `)` + where)
-		stmt(`set(attributes["log.level"], ` + quote(string(e.Severity)) + `)` + where)
+		stmt(`set(attributes["log.level"], ` + quote(e.Severity.String()) + `)` + where)
 		stmt(`set(attributes["intune.generation"], ` + quote(string(e.Generation)) + `)` + where)
 		stmt(`set(attributes["intune.description"], ` + quote(e.Description) + `)` + where)
 		stmt(`set(attributes["intune.remediation"], ` + quote(e.Remediation) + `)` + where)
