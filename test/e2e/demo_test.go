@@ -35,9 +35,9 @@ func TestDemo(t *testing.T) {
 	start := time.Now()
 	c := startProc(t, "collector", dir, root, env, collector, "--config", config)
 	// The receiver polls every 2 s; the outputs are complete when they
-	// have not grown for two polls.
-	waitSettled(t, 90*time.Second, 4*time.Second, "the ECS output", 1, func() int { c.alive(); return lines(ecsPath) })
-	waitSettled(t, 30*time.Second, 2*time.Second, "the HEC output", 1, func() int { return lines(hecPath) })
+	// hold every event and have not grown for two polls.
+	waitSettled(t, 90*time.Second, 4*time.Second, "the ECS output", sampleEvents, func() int { c.alive(); return lines(ecsPath) })
+	waitSettled(t, 30*time.Second, 2*time.Second, "the HEC output", sampleEvents, func() int { return lines(hecPath) })
 	c.stop(20 * time.Second)
 	t.Logf("first run: %s", time.Since(start).Round(time.Millisecond))
 
