@@ -46,16 +46,18 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
+url=
 trap cleanup EXIT
 
-# start_es prints the bulk test server's base URL.
+# start_es starts the bulk test server and sets url to its base URL. It
+# must not run in a subshell, so that cleanup knows its PID.
 start_es() {
   local log=$1
   "$work/esbulkserver" -addr 127.0.0.1:0 -discard-sources -trust-sources >"$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     if grep -q 'listening on' "$log"; then
-      sed -n 's/^listening on //p' "$log" | head -1
+      url=$(sed -n 's/^listening on //p' "$log" | head -1)
       return
     fi
     sleep 0.1
@@ -106,7 +108,7 @@ echo "input: $input ($N events, $(du -m "$input" | cut -f1) MiB); $(nproc) CPUs"
 
 # --- otelcol-intune ---------------------------------------------------------
 run=$(mktemp -d "$work/run.XXXXXX")
-url=$(start_es "$run/esbulkserver.log")
+start_es "$run/esbulkserver.log"
 cat >"$run/config.yaml" <<EOF
 extensions:
   file_storage:
@@ -149,7 +151,7 @@ if [ "${STOCK:-0}" = 1 ]; then
     exit 0
   fi
   run=$(mktemp -d "$work/run.XXXXXX")
-  url=$(start_es "$run/esbulkserver.log")
+  start_es "$run/esbulkserver.log"
   $GO run ./bench/e2e/stock/ottlgen >"$run/transform.yaml"
   sed -e "s#@INPUT@#$root/$input#" -e "s#@URL@#$url#" -e "s#@STATE@#$root/$run/state#" \
     bench/e2e/stock/config.yaml >"$run/config.yaml"
