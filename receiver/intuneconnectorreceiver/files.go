@@ -117,6 +117,10 @@ type fileSource struct {
 
 	states map[string]*fileState // by storage key
 	byPath map[string]string     // path -> key, from the last pass
+	// refused holds the paths already reported as impossible to read (not
+	// a regular file, cannot be opened), so each is counted once, not at
+	// every poll.
+	refused map[string]bool
 }
 
 func newFileSource(r *intuneReceiver) *fileSource {
@@ -220,9 +224,19 @@ func (s *fileSource) match() ([]string, bool) {
 // batches. It returns the file's key (empty when it was not opened) and an
 // error only when ctx ended.
 func (s *fileSource) readFile(ctx context.Context, path string, bp **batch) (string, error) {
+	// Opening a FIFO blocks until something writes to it, and a device or
+	// socket never ends: only regular files are opened at all.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if !fi.IsDir() && s.refuse(ctx, path) {
+			s.r.warn.Warn("special/"+path, "not a regular file (a FIFO, socket or device); it is skipped, set exclude to silence this",
+				zap.String("path", path), zap.Stringer("mode", fi.Mode()))
+		}
+		return "", nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
+			s.refuse(ctx, path)
 			s.r.warn.Warn("open/"+path, "cannot open file; it is tried again at the next poll", zap.String("path", path), zap.Error(err))
 			if key, ok := s.byPath[path]; ok {
 				if st := s.states[key]; st != nil {
@@ -344,6 +358,20 @@ func (s *fileSource) load(ctx context.Context, st *fileState, head []byte) error
 	}
 	st.cp, st.has = cp, true
 	return nil
+}
+
+// refuse counts a path that cannot be read as a decode error of unknown
+// format, once per path; it reports whether this was the first time.
+func (s *fileSource) refuse(ctx context.Context, path string) bool {
+	if s.refused == nil {
+		s.refused = map[string]bool{}
+	}
+	if s.refused[path] {
+		return false
+	}
+	s.refused[path] = true
+	s.r.tel.decodeError(ctx, "unknown")
+	return true
 }
 
 func (s *fileSource) unreadable(ctx context.Context, st *fileState, cur stamp, err error) {
