@@ -12,7 +12,7 @@ import (
 const (
 	outage        = 60 * time.Second
 	outageEvents  = 100_000
-	rssLimitBytes = 256 << 20
+	anonLimitBytes = 256 << 20
 )
 
 // TestBackendOutage runs the shipped config/elasticsearch.yaml while
@@ -45,14 +45,19 @@ func TestBackendOutage(t *testing.T) {
 		"--set=extensions::health_check::endpoint="+freeAddr(t),
 		"--set=service::telemetry::metrics::level=none")
 
-	var peak int64
+	// The limit is on anonymous memory (heap, stacks): the file_storage
+	// extension maps its database file, and the pages of that file it has
+	// touched count in RSS as page cache that the kernel can drop, growing
+	// with the backlog on disk rather than with what the collector holds.
+	var peak, peakAnon int64
 	sample := func() {
 		c.alive()
-		rss, _, err := c.memory()
+		rss, anon, _, err := c.memory()
 		if err != nil {
 			t.Fatalf("reading the collector's memory: %v", err)
 		}
 		peak = max(peak, rss)
+		peakAnon = max(peakAnon, anon)
 	}
 	started := time.Now()
 	for time.Since(started) < outage {
@@ -64,12 +69,13 @@ func TestBackendOutage(t *testing.T) {
 	}
 	// The kernel's high-water mark so far covers the whole outage, not
 	// only the samples.
-	_, hwmOutage, err := c.memory()
+	_, _, hwmOutage, err := c.memory()
 	if err != nil {
 		t.Fatal(err)
 	}
 	peakOutage := max(peak, hwmOutage)
-	t.Logf("outage of %s over: peak RSS %.1f MiB", outage, float64(peakOutage)/1024)
+	anonOutage := peakAnon
+	t.Logf("outage of %s over: peak RSS %.1f MiB, of it anonymous %.1f MiB", outage, float64(peakOutage)/1024, float64(anonOutage)/1024)
 
 	up := time.Now()
 	es := startES(t, esbulk, dir, esAddr, "-api-key", esAPIKey, "-discard-sources")
@@ -88,7 +94,7 @@ func TestBackendOutage(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	_, hwm, err := c.memory()
+	_, _, hwm, err := c.memory()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +116,8 @@ func TestBackendOutage(t *testing.T) {
 	if st.ItemErrors != st.Conflicts {
 		t.Errorf("%d bulk items failed with errors other than 409", st.ItemErrors-st.Conflicts)
 	}
-	if peakOutage*1024 > rssLimitBytes {
-		t.Errorf("peak RSS %.1f MiB during the outage, want under %d MiB (records held by the exporter's in-flight batches and the receiver)",
-			float64(peakOutage)/1024, rssLimitBytes>>20)
+	if anonOutage*1024 > anonLimitBytes {
+		t.Errorf("peak anonymous RSS %.1f MiB during the outage, want under %d MiB (records held by the exporter's in-flight batches and the receiver)",
+			float64(anonOutage)/1024, anonLimitBytes>>20)
 	}
 }

@@ -142,11 +142,11 @@ func (p *proc) waitLog(s string, timeout time.Duration) {
 }
 
 // memory is what /proc/PID/status says about the process's resident set,
-// in KiB: current and the high-water mark.
-func (p *proc) memory() (rss, hwm int64, err error) {
+// in KiB: current, its anonymous part, and the high-water mark.
+func (p *proc) memory() (rss, anon, hwm int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid()))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -159,9 +159,11 @@ func (p *proc) memory() (rss, hwm int64, err error) {
 			rss, _ = strconv.ParseInt(f[1], 10, 64)
 		case "VmHWM:":
 			hwm, _ = strconv.ParseInt(f[1], 10, 64)
+		case "RssAnon:":
+			anon, _ = strconv.ParseInt(f[1], 10, 64)
 		}
 	}
-	return rss, hwm, nil
+	return rss, anon, hwm, nil
 }
 
 func tail(s string, n int) string {
