@@ -38,6 +38,9 @@ func createDefaultConfig() component.Config {
 	client.CompressionParams.Level = 1
 
 	queue := exporterhelper.NewDefaultQueueConfig()
+	// A full queue makes the sender wait instead of refusing, so a
+	// receiver upstream keeps its checkpoint and no back-off pause.
+	queue.BlockOnOverflow = true
 	batch := exporterhelper.NewDefaultBatchConfig()
 	batch.Sizer = exporterhelper.RequestSizerTypeItems
 	batch.MinSize = 1024
