@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	outage        = 60 * time.Second
-	outageEvents  = 100_000
+	outage         = 60 * time.Second
+	outageEvents   = 100_000
 	anonLimitBytes = 256 << 20
 )
 
