@@ -20,7 +20,7 @@ func FuzzFlattenJSONObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		out, ok := flattenJSONObject(s)
 		t0 := strings.TrimSpace(s)
-		if !ok && json.Valid([]byte(s)) && strings.HasPrefix(t0, "{") && strings.Count(s, "{") < maxMetricDepth {
+		if !ok && json.Valid([]byte(s)) && strings.HasPrefix(t0, "{") && strings.Count(s, "{")+strings.Count(s, "[") < maxMetricDepth {
 			t.Fatalf("valid JSON object rejected: %q", s)
 		}
 		if ok {
