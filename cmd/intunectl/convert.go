@@ -15,31 +15,17 @@ func (c *cli) convert(args []string) int {
 	fs := c.newFlags("convert", "[--to ecs|hec|otlp-json] [--original] [--format xml|json|evtx] FILE...")
 	to := fs.String("to", "ecs", "output: ecs (Elasticsearch documents), hec (Splunk HEC events) or otlp-json (OTLP log records)")
 	original := fs.Bool("original", false, "keep each event's text in event.original")
-	format := fs.String("format", "", "input format: xml, json or evtx (default: detect from content)")
-	files, err := parse(fs, args)
-	if err != nil {
-		return flagErr(err)
-	}
-	if len(files) == 0 {
-		fmt.Fprintln(c.stderr, "intunectl convert: name at least one file, or - for standard input")
-		fs.Usage()
-		return exitUsage
-	}
-	f, err := parseFormat(*format)
-	if err != nil {
-		fmt.Fprintln(c.stderr, "intunectl convert:", err)
-		return exitUsage
+	format := formatFlag(fs)
+	files, f, code, ok := c.inputs(fs, args, format)
+	if !ok {
+		return code
 	}
 	enc, err := newEncoder(*to)
 	if err != nil {
 		fmt.Fprintln(c.stderr, "intunectl convert:", err)
 		return exitUsage
 	}
-	en, err := mapping.NewEnricher(mapping.MustDefault(), mapping.Config{IncludeOriginal: *original})
-	if err != nil {
-		fmt.Fprintln(c.stderr, "intunectl convert:", err)
-		return exitUsage
-	}
+	en := enricher(mapping.Config{IncludeOriginal: *original})
 
 	out := bufio.NewWriterSize(c.stdout, 64<<10)
 	var line []byte

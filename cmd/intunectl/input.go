@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
@@ -29,6 +31,41 @@ func (t inputTotals) exitCode() int {
 		return exitDamaged
 	}
 	return exitOK
+}
+
+// formatFlag adds the --format flag every reading command takes.
+func formatFlag(fs *flag.FlagSet) *string {
+	return fs.String("format", "", "input format: xml, json or evtx (default: detect from content)")
+}
+
+// inputs parses a reading command's flags and files. ok is false when the
+// command should stop with code: help asked for, a bad flag, no file, or an
+// unknown --format.
+func (c *cli) inputs(fs *flag.FlagSet, args []string, format *string) (files []string, f wineventlog.Format, code int, ok bool) {
+	files, err := parse(fs, args)
+	if err != nil {
+		return nil, "", flagErr(err), false
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(c.stderr, "intunectl %s: name at least one exported log file, or - for standard input\n", fs.Name())
+		fs.Usage()
+		return nil, "", exitUsage, false
+	}
+	if f, err = parseFormat(*format); err != nil {
+		fmt.Fprintf(c.stderr, "intunectl %s: %v\n", fs.Name(), err)
+		return nil, "", exitUsage, false
+	}
+	return files, f, exitOK, true
+}
+
+// enricher is the enricher of the CLI: the embedded catalog, no overrides.
+// Its config cannot be invalid, so an error is a build defect.
+func enricher(cfg mapping.Config) *mapping.Enricher {
+	en, err := mapping.NewEnricher(mapping.MustDefault(), cfg)
+	if err != nil {
+		panic("intunectl: default enrichment config rejected: " + err.Error())
+	}
+	return en
 }
 
 func parseFormat(s string) (wineventlog.Format, error) {

@@ -49,29 +49,15 @@ func (c *cli) report(args []string) int {
 	fs := c.newFlags("report", "[-o report.html] [--title TEXT] [--format xml|json|evtx] FILE...")
 	out := fs.String("o", "report.html", "write the HTML page to this file (- for standard output)")
 	title := fs.String("title", "Intune Certificate Connector report", "page title")
-	format := fs.String("format", "", "input format: xml, json or evtx (default: detect from content)")
-	files, err := parse(fs, args)
-	if err != nil {
-		return flagErr(err)
+	format := formatFlag(fs)
+	files, f, code, ok := c.inputs(fs, args, format)
+	if !ok {
+		return code
 	}
-	if len(files) == 0 {
-		fmt.Fprintln(c.stderr, "intunectl report: name at least one exported log file, or - for standard input")
-		fs.Usage()
-		return exitUsage
-	}
-	f, err := parseFormat(*format)
-	if err != nil {
-		fmt.Fprintln(c.stderr, "intunectl report:", err)
-		return exitUsage
-	}
-	cat := mapping.MustDefault()
-	en, err := mapping.NewEnricher(cat, mapping.Config{})
-	if err != nil {
-		fmt.Fprintln(c.stderr, "intunectl report:", err)
-		return exitUsage
-	}
+	en := enricher(mapping.Config{})
+	cat := en.Catalog()
 	r := &reportData{
-		summary:  &summary{byRow: map[eventKey]*eventRow{}, byOutcome: map[mapping.Outcome]int{}, byCode: map[string]int{}, hosts: map[string]*hostRow{}},
+		summary:  newSummary(),
 		times:    map[mapping.Outcome][]time.Time{},
 		services: map[string]*serviceState{},
 	}

@@ -53,28 +53,14 @@ type hostRow struct {
 
 func (c *cli) summarize(args []string) int {
 	fs := c.newFlags("summarize", "[--format xml|json|evtx] FILE...")
-	format := fs.String("format", "", "input format: xml, json or evtx (default: detect from content)")
-	files, err := parse(fs, args)
-	if err != nil {
-		return flagErr(err)
+	format := formatFlag(fs)
+	files, f, code, ok := c.inputs(fs, args, format)
+	if !ok {
+		return code
 	}
-	if len(files) == 0 {
-		fmt.Fprintln(c.stderr, "intunectl summarize: name at least one file, or - for standard input")
-		fs.Usage()
-		return exitUsage
-	}
-	f, err := parseFormat(*format)
-	if err != nil {
-		fmt.Fprintln(c.stderr, "intunectl summarize:", err)
-		return exitUsage
-	}
-	cat := mapping.MustDefault()
-	en, err := mapping.NewEnricher(cat, mapping.Config{})
-	if err != nil {
-		fmt.Fprintln(c.stderr, "intunectl summarize:", err)
-		return exitUsage
-	}
-	s := &summary{byRow: map[eventKey]*eventRow{}, byOutcome: map[mapping.Outcome]int{}, byCode: map[string]int{}, hosts: map[string]*hostRow{}}
+	en := enricher(mapping.Config{})
+	cat := en.Catalog()
+	s := newSummary()
 	lr := plog.NewLogRecord()
 	totals, _ := c.eachEvent(files, eventfile.Options{Format: f, NoOriginal: true}, func(rec *wineventlog.Record) error {
 		lr.Attributes().Clear()
@@ -84,6 +70,10 @@ func (c *cli) summarize(args []string) int {
 	})
 	s.print(c, cat, totals)
 	return totals.exitCode()
+}
+
+func newSummary() *summary {
+	return &summary{byRow: map[eventKey]*eventRow{}, byOutcome: map[mapping.Outcome]int{}, byCode: map[string]int{}, hosts: map[string]*hostRow{}}
 }
 
 func (s *summary) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRecord) {
