@@ -87,18 +87,29 @@ func errorReason(body []byte) string {
 		}
 		var s string
 		if json.Unmarshal(e.Error, &s) == nil {
-			return s
+			return clip(s, maxReason)
 		}
 	}
-	const max = 300
 	s := strings.TrimSpace(string(body))
 	if s == "" {
 		return "no details"
 	}
+	return clip(s, 300)
+}
+
+// maxReason bounds an error text taken from the server. It ends up in logs,
+// returned errors and dead-letter entries, and a peer (or a proxy in front
+// of it) may send any amount of it; Elasticsearch's own mapping errors stay
+// well below this.
+const maxReason = 1024
+
+// clip shortens s to at most max bytes plus an ellipsis, and replaces
+// invalid UTF-8 so a log line stays readable.
+func clip(s string, max int) string {
 	if len(s) > max {
 		s = s[:max] + "..."
 	}
-	return s
+	return strings.ToValidUTF8(s, "?")
 }
 
 // itemError is the error of a bulk item or a request.
@@ -116,7 +127,7 @@ func (e itemError) String() string {
 	if e.CausedBy.Type != "" {
 		s += " (caused by " + e.CausedBy.Type + ": " + e.CausedBy.Reason + ")"
 	}
-	return s
+	return clip(s, maxReason)
 }
 
 type itemStatus struct {

@@ -473,7 +473,7 @@ func (e *esExporter) readItems(b *batch, idx []int, body []byte, res *sendResult
 			res.duplicates++
 		case retryableItem(it):
 			res.retry = append(res.retry, i)
-			res.retryErr = fmt.Errorf("Elasticsearch asked to retry documents (%d %s: %s)", it.Status, it.Error.Type, it.Error.Reason)
+			res.retryErr = fmt.Errorf("Elasticsearch asked to retry documents (%d %s)", it.Status, it.Error)
 		default:
 			res.dead = append(res.dead, deadItem{i, it.Status, it.Error.String()})
 		}

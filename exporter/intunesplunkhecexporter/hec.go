@@ -125,7 +125,9 @@ func classify(status int, header http.Header, body []byte) verdict {
 	v := verdict{status: status, code: -1, badEvent: -1}
 	var r hecResponse
 	if len(body) > 0 && json.Unmarshal(body, &r) == nil {
-		v.text = r.Text
+		// The text goes into logs and errors; a peer (or a proxy imitating
+		// one) may send any amount of it.
+		v.text = snippet([]byte(r.Text))
 		if r.Code != nil {
 			v.code = *r.Code
 		}
