@@ -199,6 +199,12 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 		}
 		f = opts.Format
 	}
+	// Also with a format given: callers pass on what Detect said, and a
+	// resumed read starts at an event, which none of these markers match.
+	if what := foreignExport(src.buf, enc, bom, f == FormatXML); what != "" {
+		return nil, fmt.Errorf("%w: %s; export the events themselves instead: wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json",
+			ErrUnknownFormat, what)
+	}
 	if f == FormatUnknown {
 		if firstChar(src.buf, enc, bom) == 0 {
 			return emptyDecoder{}, nil

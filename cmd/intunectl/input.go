@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -155,7 +156,8 @@ func (c *cli) reportOpenError(name string, err error) {
 		fmt.Fprintf(c.stderr, "intunectl: %s: no such file\n", displayName(name))
 	case errors.Is(err, os.ErrPermission):
 		fmt.Fprintf(c.stderr, "intunectl: %s: permission denied; copy the export somewhere readable or run with rights to read it\n", displayName(name))
-	case errors.Is(err, wineventlog.ErrUnknownFormat):
+	case errors.Is(err, wineventlog.ErrUnknownFormat) && !strings.Contains(err.Error(), "instead:"):
+		// The decoder's message names the accepted formats; say how to make one.
 		fmt.Fprintf(c.stderr, "intunectl: %v\n  Export events with wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json.\n", err)
 	default:
 		fmt.Fprintf(c.stderr, "intunectl: %v\n", err)
