@@ -1,6 +1,7 @@
 package mapping_test
 
 import (
+	"runtime"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -78,4 +79,32 @@ func BenchmarkAppendHEC(b *testing.B) {
 		b.Fatalf("events average %d bytes; expected full HEC events", total/b.N)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}
+
+// BenchmarkRecordMemory reports the heap a finished record keeps alive,
+// which is what bounds a collector's memory while records wait in an
+// exporter's queue. The events themselves are allocated before the count.
+func BenchmarkRecordMemory(b *testing.B) {
+	_, en, evs := benchEvents(b)
+	const n = 4096
+	var retained uint64
+	for i := 0; i < b.N; i++ {
+		logs := plog.NewLogs()
+		recs := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		recs.EnsureCapacity(n)
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		for j := 0; j < n; j++ {
+			en.Enrich(&evs[j%len(evs)], recs.AppendEmpty())
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		if recs.Len() != n || recs.At(n-1).Attributes().Len() < 10 {
+			b.Fatalf("%d records, the last with %d attributes", recs.Len(), recs.At(n-1).Attributes().Len())
+		}
+		retained += m1.HeapAlloc - m0.HeapAlloc
+		runtime.KeepAlive(logs)
+	}
+	b.ReportMetric(float64(retained)/float64(b.N*n), "retained-B/record")
 }

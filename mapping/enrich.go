@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -132,124 +133,120 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 		remediation = entry.Remediation
 	}
 
-	a := lr.Attributes()
-	a.EnsureCapacity(48)
-	putNonEmpty(a, AttrDeviceID, d.DeviceID)
+	// Staged first, so the attribute map is allocated at its exact size:
+	// it is most of what a record keeps alive in a queue.
+	a := attrPool.Get().(*attrList)
+	a.nonEmpty(AttrDeviceID, d.DeviceID)
 	if res.HasCode && codeIsError {
-		a.PutStr(AttrErrorCode, codeText)
+		a.str(AttrErrorCode, codeText)
 	}
 	if withError {
-		putNonEmpty(a, AttrErrorMessage, errMsg)
-		putNonEmpty(a, AttrErrorStack, d.Exception)
-		putNonEmpty(a, AttrErrorType, errType)
+		a.nonEmpty(AttrErrorMessage, errMsg)
+		a.nonEmpty(AttrErrorStack, d.Exception)
+		a.nonEmpty(AttrErrorType, errType)
 	}
 	if entry != nil {
-		a.PutStr(AttrEventAction, entry.Name)
+		a.str(AttrEventAction, entry.Name)
 	}
-	a.PutStr(AttrEventCode, idText)
-	a.PutStr(AttrEventDataset, EventDataset)
-	a.PutStr(AttrEventID, Fingerprint(ev))
-	a.PutStr(AttrEventKind, EventKind)
-	a.PutStr(AttrEventModule, EventModule)
+	a.str(AttrEventCode, idText)
+	a.str(AttrEventDataset, EventDataset)
+	a.str(AttrEventID, Fingerprint(ev))
+	a.str(AttrEventKind, EventKind)
+	a.str(AttrEventModule, EventModule)
 	if en.includeOriginal && ev.Original != "" {
-		a.PutStr(AttrEventOriginal, ev.Original)
+		a.str(AttrEventOriginal, ev.Original)
 	}
-	a.PutStr(AttrEventOutcome, string(res.Outcome))
-	putNonEmpty(a, AttrEventProvider, provider)
-	a.PutInt(AttrEventSeverity, int64(si.SplunkSeverityID))
-	putNonEmpty(a, AttrHostName, ev.Computer)
+	a.str(AttrEventOutcome, string(res.Outcome))
+	a.nonEmpty(AttrEventProvider, provider)
+	a.int(AttrEventSeverity, int64(si.SplunkSeverityID))
+	a.nonEmpty(AttrHostName, ev.Computer)
 
 	if entry != nil {
 		if cat := en.cat.CategoryOf(entry); cat != nil {
-			a.PutStr(AttrIntuneCategory, cat.Slug)
+			a.str(AttrIntuneCategory, cat.Slug)
 		}
 	}
-	putNonEmpty(a, AttrIntuneSerialNumber, d.SerialNumber)
-	putNonEmpty(a, AttrIntuneTemplate, d.Template)
-	putNonEmpty(a, AttrIntuneThumbprint, d.Thumbprint)
-	putNonEmpty(a, AttrIntuneCA, d.CA)
+	a.nonEmpty(AttrIntuneSerialNumber, d.SerialNumber)
+	a.nonEmpty(AttrIntuneTemplate, d.Template)
+	a.nonEmpty(AttrIntuneThumbprint, d.Thumbprint)
+	a.nonEmpty(AttrIntuneCA, d.CA)
 	if entry != nil {
-		a.PutStr(AttrIntuneDescription, entry.Description)
+		a.str(AttrIntuneDescription, entry.Description)
 	}
 	if d.Metric != nil && len(d.Metric.Dimensions) > 0 {
-		putData(a.PutEmptyMap(AttrIntuneDetails), d.Metric.Dimensions)
+		a.data(AttrIntuneDetails, d.Metric.Dimensions)
 	}
 	if res.HasCode {
-		a.PutStr(AttrIntuneDiagCode, codeText)
-		a.PutBool(AttrIntuneDiagMatched, res.CodeMatched)
+		a.str(AttrIntuneDiagCode, codeText)
+		a.bool(AttrIntuneDiagMatched, res.CodeMatched)
 		if code != nil {
-			a.PutStr(AttrIntuneDiagMessage, code.Message)
-			a.PutStr(AttrIntuneDiagName, code.Name)
+			a.str(AttrIntuneDiagMessage, code.Message)
+			a.str(AttrIntuneDiagName, code.Name)
 		}
 	}
-	putNonEmpty(a, AttrIntuneDiagText, d.DiagText)
-	a.PutStr(AttrIntuneEnrichmentVersion, EnrichmentVersion)
+	a.nonEmpty(AttrIntuneDiagText, d.DiagText)
+	a.str(AttrIntuneEnrichmentVersion, EnrichmentVersion)
 	if len(warnings) > 0 {
-		s := a.PutEmptySlice(AttrIntuneWarnings)
-		for _, w := range warnings {
-			s.AppendEmpty().SetStr(w)
-		}
+		a.strs(AttrIntuneWarnings, warnings)
 	}
 	if gen != "" {
-		a.PutStr(AttrIntuneGeneration, string(gen))
+		a.str(AttrIntuneGeneration, string(gen))
 	}
-	a.PutBool(AttrIntuneMatched, entry != nil)
+	a.bool(AttrIntuneMatched, entry != nil)
 	if d.Metric != nil {
-		putNonEmpty(a, AttrIntuneMetricName, d.Metric.Name)
-		putNonEmpty(a, AttrIntuneMetricValue, d.Metric.Value)
+		a.nonEmpty(AttrIntuneMetricName, d.Metric.Name)
+		a.nonEmpty(AttrIntuneMetricValue, d.Metric.Value)
 	}
-	putNonEmpty(a, AttrIntuneRemediation, remediation)
-	putNonEmpty(a, AttrIntuneRequestID, d.RequestID)
-	putNonEmpty(a, AttrIntuneUploadState, d.UploadState)
-	a.PutStr(AttrLogLevel, si.Name)
-	putNonEmpty(a, AttrUserID, d.UserID)
+	a.nonEmpty(AttrIntuneRemediation, remediation)
+	a.nonEmpty(AttrIntuneRequestID, d.RequestID)
+	a.nonEmpty(AttrIntuneUploadState, d.UploadState)
+	a.str(AttrLogLevel, si.Name)
+	a.nonEmpty(AttrUserID, d.UserID)
 
-	putNonEmpty(a, AttrWinlogActivityID, ev.ActivityID)
-	putNonEmpty(a, AttrWinlogChannel, ev.Channel)
-	putNonEmpty(a, AttrWinlogComputerName, ev.Computer)
+	a.nonEmpty(AttrWinlogActivityID, ev.ActivityID)
+	a.nonEmpty(AttrWinlogChannel, ev.Channel)
+	a.nonEmpty(AttrWinlogComputerName, ev.Computer)
 	if len(d.Data) > 0 {
-		putData(a.PutEmptyMap(AttrWinlogEventData), d.Data)
+		a.data(AttrWinlogEventData, d.Data)
 	}
-	a.PutStr(AttrWinlogEventID, idText)
+	a.str(AttrWinlogEventID, idText)
 	if len(ev.KeywordsText) > 0 {
-		s := a.PutEmptySlice(AttrWinlogKeywords)
-		s.EnsureCapacity(len(ev.KeywordsText))
-		for _, k := range ev.KeywordsText {
-			s.AppendEmpty().SetStr(k)
-		}
+		a.strs(AttrWinlogKeywords, ev.KeywordsText)
 	} else if ev.Keywords != 0 {
-		a.PutEmptySlice(AttrWinlogKeywords).AppendEmpty().SetStr("0x" + strconv.FormatUint(ev.Keywords, 16))
+		a.strs(AttrWinlogKeywords, []string{"0x" + strconv.FormatUint(ev.Keywords, 16)})
 	}
-	a.PutInt(AttrWinlogLevel, int64(ev.Level))
+	a.int(AttrWinlogLevel, int64(ev.Level))
 	if ev.OpcodeText != "" {
-		a.PutStr(AttrWinlogOpcode, ev.OpcodeText)
+		a.str(AttrWinlogOpcode, ev.OpcodeText)
 	} else if ev.Opcode != nil {
-		a.PutStr(AttrWinlogOpcode, strconv.FormatUint(uint64(*ev.Opcode), 10))
+		a.str(AttrWinlogOpcode, strconv.FormatUint(uint64(*ev.Opcode), 10))
 	}
 	if ev.ProcessID != nil {
-		a.PutInt(AttrWinlogProcessPID, int64(*ev.ProcessID))
+		a.int(AttrWinlogProcessPID, int64(*ev.ProcessID))
 	}
 	if ev.ThreadID != nil {
-		a.PutInt(AttrWinlogThreadID, int64(*ev.ThreadID))
+		a.int(AttrWinlogThreadID, int64(*ev.ThreadID))
 	}
-	putNonEmpty(a, AttrWinlogProviderGUID, ev.ProviderGUID)
-	putNonEmpty(a, AttrWinlogProviderName, ev.ProviderName)
+	a.nonEmpty(AttrWinlogProviderGUID, ev.ProviderGUID)
+	a.nonEmpty(AttrWinlogProviderName, ev.ProviderName)
 	if ev.RecordID != 0 {
-		a.PutStr(AttrWinlogRecordID, strconv.FormatUint(ev.RecordID, 10))
+		a.str(AttrWinlogRecordID, strconv.FormatUint(ev.RecordID, 10))
 	}
-	putNonEmpty(a, AttrWinlogRelatedActivityID, ev.RelatedActivityID)
+	a.nonEmpty(AttrWinlogRelatedActivityID, ev.RelatedActivityID)
 	if ev.TaskText != "" {
-		a.PutStr(AttrWinlogTask, ev.TaskText)
+		a.str(AttrWinlogTask, ev.TaskText)
 	} else if ev.Task != 0 {
-		a.PutStr(AttrWinlogTask, strconv.FormatUint(uint64(ev.Task), 10))
+		a.str(AttrWinlogTask, strconv.FormatUint(uint64(ev.Task), 10))
 	}
-	putNonEmpty(a, AttrWinlogUserIdentifier, ev.UserSID)
+	a.nonEmpty(AttrWinlogUserIdentifier, ev.UserSID)
 	if len(ev.UserData) > 0 {
-		putData(a.PutEmptyMap(AttrWinlogUserData), ev.UserData)
+		a.data(AttrWinlogUserData, ev.UserData)
 	}
 	if ev.Version != nil {
-		a.PutInt(AttrWinlogVersion, int64(*ev.Version))
+		a.int(AttrWinlogVersion, int64(*ev.Version))
 	}
+	a.flush(lr.Attributes())
+	attrPool.Put(a)
 
 	lr.Body().SetStr(bodyText(ev, entry, errMsg))
 	return res
@@ -319,10 +316,81 @@ func (e *EventEntry) hasName(n string) bool {
 	return false
 }
 
-func putNonEmpty(a pcommon.Map, k, v string) {
-	if v != "" {
-		a.PutStr(k, v)
+// attrList stages a record's attributes in order. Enrich puts up to about
+// 60 of them, usually about 35; sizing the map for the most would waste a
+// kilobyte per record, and for fewer would make it grow to twice its size.
+type attrList struct {
+	a []stagedAttr
+}
+
+type attrKind uint8
+
+const (
+	kindStr attrKind = iota
+	kindInt
+	kindBool
+	kindData // data
+	kindStrs // strs
+)
+
+type stagedAttr struct {
+	key  string
+	kind attrKind
+	s    string
+	i    int64
+	data []wineventlog.Data
+	strs []string
+}
+
+var attrPool = sync.Pool{New: func() any { return &attrList{a: make([]stagedAttr, 0, 64)} }}
+
+func (l *attrList) add(a stagedAttr) { l.a = append(l.a, a) }
+
+func (l *attrList) str(k, v string)       { l.add(stagedAttr{key: k, s: v}) }
+func (l *attrList) int(k string, v int64) { l.add(stagedAttr{key: k, kind: kindInt, i: v}) }
+func (l *attrList) bool(k string, v bool) {
+	var i int64
+	if v {
+		i = 1
 	}
+	l.add(stagedAttr{key: k, kind: kindBool, i: i})
+}
+func (l *attrList) data(k string, d []wineventlog.Data) {
+	l.add(stagedAttr{key: k, kind: kindData, data: d})
+}
+func (l *attrList) strs(k string, v []string) { l.add(stagedAttr{key: k, kind: kindStrs, strs: v}) }
+
+func (l *attrList) nonEmpty(k, v string) {
+	if v != "" {
+		l.str(k, v)
+	}
+}
+
+// flush writes the staged attributes into m and clears the list, so the
+// pool holds no strings of the record alive.
+func (l *attrList) flush(m pcommon.Map) {
+	m.EnsureCapacity(m.Len() + len(l.a))
+	for i := range l.a {
+		a := &l.a[i]
+		switch a.kind {
+		case kindStr:
+			m.PutStr(a.key, a.s)
+		case kindInt:
+			m.PutInt(a.key, a.i)
+		case kindBool:
+			m.PutBool(a.key, a.i != 0)
+		case kindData:
+			putData(m.PutEmptyMap(a.key), a.data)
+		case kindStrs:
+			s := m.PutEmptySlice(a.key)
+			s.EnsureCapacity(len(a.strs))
+			for _, v := range a.strs {
+				s.AppendEmpty().SetStr(v)
+			}
+		}
+	}
+	clear(l.a)
+	l.a = l.a[:0]
 }
 
 func putData(m pcommon.Map, data []wineventlog.Data) {
