@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -46,6 +45,18 @@ type Result struct {
 // Enrich writes the record for ev into lr, which should be empty. It never
 // fails: unknown events and codes pass through, marked unmatched.
 func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
+	return en.EnrichWith(ev, lr, nil)
+}
+
+// Attr is a string attribute a caller adds to the records it enriches,
+// such as the file an event was read from.
+type Attr struct{ Key, Value string }
+
+// EnrichWith is Enrich plus extra string attributes. Adding them here
+// rather than afterwards keeps the attribute map at its exact size and in
+// the order the projections write without sorting. An extra attribute
+// never replaces one of the contract's; empty values are left out.
+func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra []Attr) Result {
 	entry := en.cat.Event(ev.EventID)
 	gen, fromConnector := en.cat.SourceOf(ev.ProviderName, ev.ProviderGUID, ev.Channel)
 	if entry != nil && fromConnector && gen != entry.Generation {
@@ -135,7 +146,8 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 
 	// Staged first, so the attribute map is allocated at its exact size:
 	// it is most of what a record keeps alive in a queue.
-	a := attrPool.Get().(*attrList)
+	var a attrList
+	var vals stagedValues
 	a.nonEmpty(AttrDeviceID, d.DeviceID)
 	if res.HasCode && codeIsError {
 		a.str(AttrErrorCode, codeText)
@@ -174,7 +186,7 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 		a.str(AttrIntuneDescription, entry.Description)
 	}
 	if d.Metric != nil && len(d.Metric.Dimensions) > 0 {
-		a.data(AttrIntuneDetails, d.Metric.Dimensions)
+		vals.dataIn(&a, AttrIntuneDetails, d.Metric.Dimensions)
 	}
 	if res.HasCode {
 		a.str(AttrIntuneDiagCode, codeText)
@@ -187,7 +199,7 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 	a.nonEmpty(AttrIntuneDiagText, d.DiagText)
 	a.str(AttrIntuneEnrichmentVersion, EnrichmentVersion)
 	if len(warnings) > 0 {
-		a.strs(AttrIntuneWarnings, warnings)
+		vals.strsIn(&a, AttrIntuneWarnings, warnings)
 	}
 	if gen != "" {
 		a.str(AttrIntuneGeneration, string(gen))
@@ -207,13 +219,13 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 	a.nonEmpty(AttrWinlogChannel, ev.Channel)
 	a.nonEmpty(AttrWinlogComputerName, ev.Computer)
 	if len(d.Data) > 0 {
-		a.data(AttrWinlogEventData, d.Data)
+		vals.dataIn(&a, AttrWinlogEventData, d.Data)
 	}
 	a.str(AttrWinlogEventID, idText)
 	if len(ev.KeywordsText) > 0 {
-		a.strs(AttrWinlogKeywords, ev.KeywordsText)
+		vals.strsIn(&a, AttrWinlogKeywords, ev.KeywordsText)
 	} else if ev.Keywords != 0 {
-		a.strs(AttrWinlogKeywords, []string{"0x" + strconv.FormatUint(ev.Keywords, 16)})
+		a.add(stagedAttr{key: AttrWinlogKeywords, kind: kindStrOne, s: "0x" + strconv.FormatUint(ev.Keywords, 16)})
 	}
 	a.int(AttrWinlogLevel, int64(ev.Level))
 	if ev.OpcodeText != "" {
@@ -240,13 +252,15 @@ func (en *Enricher) Enrich(ev *wineventlog.Event, lr plog.LogRecord) Result {
 	}
 	a.nonEmpty(AttrWinlogUserIdentifier, ev.UserSID)
 	if len(ev.UserData) > 0 {
-		a.data(AttrWinlogUserData, ev.UserData)
+		vals.dataIn(&a, AttrWinlogUserData, ev.UserData)
 	}
 	if ev.Version != nil {
 		a.int(AttrWinlogVersion, int64(*ev.Version))
 	}
-	a.flush(lr.Attributes())
-	attrPool.Put(a)
+	for _, x := range extra {
+		a.insert(x)
+	}
+	a.flush(lr.Attributes(), &vals)
 
 	lr.Body().SetStr(bodyText(ev, entry, errMsg))
 	return res
@@ -316,35 +330,84 @@ func (e *EventEntry) hasName(n string) bool {
 	return false
 }
 
-// attrList stages a record's attributes in order. Enrich puts up to about
-// 60 of them, usually about 35; sizing the map for the most would waste a
-// kilobyte per record, and for fewer would make it grow to twice its size.
+// attrList stages a record's attributes in order, on the stack. Enrich
+// puts up to about 60 of them, usually about 35; sizing the map for the most
+// would waste a kilobyte per record, and for fewer would make it grow to
+// twice its size. A heap-allocated list was measurably slower: every write
+// of a string into it paid a GC write barrier.
 type attrList struct {
-	a []stagedAttr
+	buf [64]stagedAttr
+	n   int
+	// more takes what does not fit in buf; with the attributes Enrich
+	// writes today it stays nil.
+	more []stagedAttr
 }
 
 type attrKind uint8
 
 const (
-	kindStr attrKind = iota
-	kindInt
-	kindBool
-	kindData // data
-	kindStrs // strs
+	kindStr    attrKind = iota
+	kindInt             // i
+	kindBool            // i != 0
+	kindData            // data[i]
+	kindStrs            // strs[i]
+	kindStrOne          // a list of the one string s
 )
 
+// stagedAttr is kept small because the whole list is zeroed per record;
+// map and slice values live in side arrays of the list.
 type stagedAttr struct {
 	key  string
-	kind attrKind
 	s    string
 	i    int64
-	data []wineventlog.Data
-	strs []string
+	kind attrKind
 }
 
-var attrPool = sync.Pool{New: func() any { return &attrList{a: make([]stagedAttr, 0, 64)} }}
+// stagedValues holds the few values that are not scalars.
+type stagedValues struct {
+	data [3][]wineventlog.Data
+	nd   int
+	strs [2][]string
+	ns   int
+}
 
-func (l *attrList) add(a stagedAttr) { l.a = append(l.a, a) }
+func (l *attrList) add(a stagedAttr) {
+	if l.n < len(l.buf) {
+		l.buf[l.n] = a
+		l.n++
+		return
+	}
+	l.more = append(l.more, a)
+}
+
+// insert places a string attribute at its position in tree order, unless
+// its key is already staged or its value is empty.
+func (l *attrList) insert(x Attr) {
+	if x.Value == "" {
+		return
+	}
+	for i := range l.n {
+		if l.buf[i].key == x.Key {
+			return
+		}
+	}
+	for _, a := range l.more {
+		if a.key == x.Key {
+			return
+		}
+	}
+	if l.n == len(l.buf) || len(l.more) > 0 {
+		l.more = append(l.more, stagedAttr{key: x.Key, s: x.Value})
+		return
+	}
+	i := l.n
+	for i > 0 && lessPath(x.Key, l.buf[i-1].key) {
+		i--
+	}
+	copy(l.buf[i+1:l.n+1], l.buf[i:l.n])
+	l.buf[i] = stagedAttr{key: x.Key, s: x.Value}
+	l.n++
+}
 
 func (l *attrList) str(k, v string)       { l.add(stagedAttr{key: k, s: v}) }
 func (l *attrList) int(k string, v int64) { l.add(stagedAttr{key: k, kind: kindInt, i: v}) }
@@ -355,10 +418,6 @@ func (l *attrList) bool(k string, v bool) {
 	}
 	l.add(stagedAttr{key: k, kind: kindBool, i: i})
 }
-func (l *attrList) data(k string, d []wineventlog.Data) {
-	l.add(stagedAttr{key: k, kind: kindData, data: d})
-}
-func (l *attrList) strs(k string, v []string) { l.add(stagedAttr{key: k, kind: kindStrs, strs: v}) }
 
 func (l *attrList) nonEmpty(k, v string) {
 	if v != "" {
@@ -366,31 +425,55 @@ func (l *attrList) nonEmpty(k, v string) {
 	}
 }
 
-// flush writes the staged attributes into m and clears the list, so the
-// pool holds no strings of the record alive.
-func (l *attrList) flush(m pcommon.Map) {
-	m.EnsureCapacity(m.Len() + len(l.a))
-	for i := range l.a {
-		a := &l.a[i]
-		switch a.kind {
-		case kindStr:
-			m.PutStr(a.key, a.s)
-		case kindInt:
-			m.PutInt(a.key, a.i)
-		case kindBool:
-			m.PutBool(a.key, a.i != 0)
-		case kindData:
-			putData(m.PutEmptyMap(a.key), a.data)
-		case kindStrs:
-			s := m.PutEmptySlice(a.key)
-			s.EnsureCapacity(len(a.strs))
-			for _, v := range a.strs {
-				s.AppendEmpty().SetStr(v)
-			}
-		}
+func (v *stagedValues) dataIn(l *attrList, k string, d []wineventlog.Data) {
+	if v.nd == len(v.data) {
+		panic("mapping: more map attributes than stagedValues holds")
 	}
-	clear(l.a)
-	l.a = l.a[:0]
+	v.data[v.nd] = d
+	l.add(stagedAttr{key: k, kind: kindData, i: int64(v.nd)})
+	v.nd++
+}
+
+func (v *stagedValues) strsIn(l *attrList, k string, s []string) {
+	if v.ns == len(v.strs) {
+		panic("mapping: more list attributes than stagedValues holds")
+	}
+	v.strs[v.ns] = s
+	l.add(stagedAttr{key: k, kind: kindStrs, i: int64(v.ns)})
+	v.ns++
+}
+
+// flush writes the staged attributes into m.
+func (l *attrList) flush(m pcommon.Map, v *stagedValues) {
+	m.EnsureCapacity(m.Len() + l.n + len(l.more))
+	for i := range l.n {
+		l.buf[i].put(m, v)
+	}
+	for i := range l.more {
+		l.more[i].put(m, v)
+	}
+}
+
+func (a *stagedAttr) put(m pcommon.Map, v *stagedValues) {
+	switch a.kind {
+	case kindStr:
+		m.PutStr(a.key, a.s)
+	case kindInt:
+		m.PutInt(a.key, a.i)
+	case kindBool:
+		m.PutBool(a.key, a.i != 0)
+	case kindData:
+		putData(m.PutEmptyMap(a.key), v.data[a.i])
+	case kindStrs:
+		list := v.strs[a.i]
+		s := m.PutEmptySlice(a.key)
+		s.EnsureCapacity(len(list))
+		for _, x := range list {
+			s.AppendEmpty().SetStr(x)
+		}
+	case kindStrOne:
+		m.PutEmptySlice(a.key).AppendEmpty().SetStr(a.s)
+	}
 }
 
 func putData(m pcommon.Map, data []wineventlog.Data) {

@@ -379,3 +379,41 @@ func TestEnrichWritesTreeOrder(t *testing.T) {
 		}
 	}
 }
+
+// Extra attributes land in tree order, with the contract's taking
+// precedence, so EnrichWith equals Enrich followed by PutStr of the new ones.
+func TestEnrichWithExtraAttributes(t *testing.T) {
+	en, err := NewEnricher(MustDefault(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := realRevokeFailure()
+	extra := []Attr{
+		{Key: "log.file.name", Value: "admin.xml"},
+		{Key: "log.file.path", Value: `C:\exports\admin.xml`},
+		{Key: "aaa.first", Value: "1"},
+		{Key: "zzz.last", Value: "2"},
+		{Key: "empty", Value: ""},
+		{Key: AttrEventCode, Value: "must not replace"},
+	}
+	got := plog.NewLogRecord()
+	en.EnrichWith(&ev, got, extra)
+	want := plog.NewLogRecord()
+	en.Enrich(&ev, want)
+	for _, x := range extra[:4] {
+		want.Attributes().PutStr(x.Key, x.Value)
+	}
+	if !got.Attributes().Equal(want.Attributes()) {
+		t.Errorf("EnrichWith = %v\nwant %v", got.Attributes().AsRaw(), want.Attributes().AsRaw())
+	}
+	prev := ""
+	for k := range got.Attributes().All() {
+		if prev != "" && !lessPath(prev, k) {
+			t.Errorf("attribute %s is written after %s", k, prev)
+		}
+		prev = k
+	}
+	if v, _ := got.Attributes().Get(AttrEventCode); v.Str() == "must not replace" {
+		t.Errorf("event.code replaced: %q", v.Str())
+	}
+}
