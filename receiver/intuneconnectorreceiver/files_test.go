@@ -10,7 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -288,5 +293,43 @@ func TestShutdownWithoutStart(t *testing.T) {
 	}
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An exporter queue smaller than the receiver's batch refuses it on every
+// attempt; the receiver sends it in halves instead, and every event arrives
+// once, through a real exporterhelper queue.
+func TestBatchLargerThanExporterQueue(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.xml")
+	appendFile(t, path, wevtutilXML(0, 230))
+	got := &recorded{}
+	qcfg := exporterhelper.NewDefaultQueueConfig()
+	qcfg.Sizer = exporterhelper.RequestSizerTypeItems
+	qcfg.QueueSize = 30
+	qcfg.NumConsumers = 1
+	qcfg.BlockOnOverflow = true
+	qcfg.Batch = configoptional.None[exporterhelper.BatchConfig]()
+	exp, err := exporterhelper.NewLogs(context.Background(), exportertest.NewNopSettings(component.MustNewType("sink")), &struct{}{},
+		got.ConsumeLogs, exporterhelper.WithQueue(configoptional.Some(qcfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+
+	cfg := testConfig(dir)
+	cfg.MaxBatchSize = 100
+	cfg.MaxBatchDelay = time.Minute
+	startReceiver(t, cfg, exp, nopHost())
+	waitFor(t, "delivery", func() bool { return got.count() >= 230 })
+	settle()
+	checkExactlyOnce(t, got.snapshot(), wantKeys(nil, "a.xml", 0, 230))
+	// Each of the three batches (100, 100, 30 events) was cut into pieces
+	// the queue takes: 100 -> 50 -> 25.
+	if n := got.calls(); n < 9 {
+		t.Errorf("%d pieces reached the queue, want at least 9", n)
 	}
 }

@@ -197,6 +197,12 @@ func (c *recorded) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 	return nil
 }
 
+func (c *recorded) calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.call
+}
+
 func (c *recorded) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

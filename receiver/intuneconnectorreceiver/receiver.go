@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -257,6 +258,7 @@ func (r *intuneReceiver) build(b *batch) {
 	var next, unmatched atomic.Int64
 	work := func() {
 		um := 0
+		var file [2]mapping.Attr
 		for {
 			lo := int(next.Add(enrichChunk)) - enrichChunk
 			if lo >= b.n {
@@ -265,18 +267,19 @@ func (r *intuneReceiver) build(b *batch) {
 			for i := lo; i < min(lo+enrichChunk, b.n); i++ {
 				ev := &b.events[i]
 				lr := recs.At(i)
-				if !r.enricher.Enrich(ev, lr).Matched {
+				extra := file[:0]
+				if b.paths != nil && b.paths[i] != "" {
+					if r.cfg.IncludeFileName {
+						extra = append(extra, mapping.Attr{Key: attrLogFileName, Value: filepath.Base(b.paths[i])})
+					}
+					if r.cfg.IncludeFilePath {
+						extra = append(extra, mapping.Attr{Key: attrLogFilePath, Value: b.paths[i]})
+					}
+				}
+				if !r.enricher.EnrichWith(ev, lr, extra).Matched {
 					um++
 				}
 				lr.SetObservedTimestamp(observed)
-				if b.paths != nil && b.paths[i] != "" {
-					if r.cfg.IncludeFileName {
-						lr.Attributes().PutStr(attrLogFileName, filepath.Base(b.paths[i]))
-					}
-					if r.cfg.IncludeFilePath {
-						lr.Attributes().PutStr(attrLogFilePath, b.paths[i])
-					}
-				}
 				if !ev.TimeCreated.IsZero() {
 					r.tel.lag.Record(context.Background(), now.Sub(ev.TimeCreated).Seconds(), src)
 				}
@@ -310,15 +313,28 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
 	if b.unmatched > 0 {
 		r.tel.unmatched.Add(ctx, int64(b.unmatched), src)
 	}
-	var bo *backoff.ExponentialBackOff
 	start := time.Now()
+	if err := r.send(ctx, b, b.logs, b.n, start); err != nil {
+		return err
+	}
+	r.commit(ctx, b)
+	return nil
+}
+
+// send hands logs (n records of batch b) to the pipeline, retrying as
+// configured. It returns an error only when ctx ended first. A piece the
+// pipeline refuses as too large (an exporter queue smaller than the batch
+// refuses it on every attempt) is sent as two halves instead, so a small
+// queue_size downstream slows delivery rather than stopping it.
+func (r *intuneReceiver) send(ctx context.Context, b *batch, logs plog.Logs, n int, start time.Time) error {
+	src := r.tel.src(b.source)
+	var bo *backoff.ExponentialBackOff
 	for {
 		obsCtx := r.obs.StartLogsOp(ctx)
-		err := r.next.ConsumeLogs(obsCtx, b.logs)
-		r.obs.EndLogsOp(obsCtx, obsFormat, b.n, err)
+		err := r.next.ConsumeLogs(obsCtx, logs)
+		r.obs.EndLogsOp(obsCtx, obsFormat, n, err)
 		if err == nil {
-			r.tel.emitted.Add(ctx, int64(b.n), src)
-			r.commit(ctx, b)
+			r.tel.emitted.Add(ctx, int64(n), src)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -326,10 +342,18 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
 		}
 		if consumererror.IsPermanent(err) {
 			r.logger.Error("the pipeline refused a batch for good; its events are dropped and reading goes on after them",
-				zap.String("source", b.source), zap.Int("events", b.n), zap.Error(err))
-			r.tel.drop(ctx, b.source, dropPermanent, b.n)
-			r.commit(ctx, b)
+				zap.String("source", b.source), zap.Int("events", n), zap.Error(err))
+			r.tel.drop(ctx, b.source, dropPermanent, n)
 			return nil
+		}
+		if n > 1 && tooLarge(err) && splittable(logs) {
+			r.warn.Warn("split/"+b.source, "the pipeline refused a batch as too large; sending it in smaller pieces (raise the exporter's sending_queue::queue_size above this receiver's max_batch_size)",
+				zap.String("source", b.source), zap.Int("events", n), zap.Error(err))
+			first, second, n1 := splitLogs(logs, n)
+			if err := r.send(ctx, b, first, n1, start); err != nil {
+				return err
+			}
+			return r.send(ctx, b, second, n-n1, start)
 		}
 		if bo == nil {
 			bo = &backoff.ExponentialBackOff{
@@ -343,13 +367,12 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
 		wait := bo.NextBackOff()
 		if !r.cfg.Retry.Enabled || (r.cfg.Retry.MaxElapsedTime > 0 && time.Since(start)+wait > r.cfg.Retry.MaxElapsedTime) {
 			r.logger.Error("the pipeline kept refusing a batch and retry_on_failure gave up; its events are dropped and reading goes on after them",
-				zap.String("source", b.source), zap.Int("events", b.n), zap.Duration("tried_for", time.Since(start)), zap.Error(err))
-			r.tel.drop(ctx, b.source, dropExhausted, b.n)
-			r.commit(ctx, b)
+				zap.String("source", b.source), zap.Int("events", n), zap.Duration("tried_for", time.Since(start)), zap.Error(err))
+			r.tel.drop(ctx, b.source, dropExhausted, n)
 			return nil
 		}
 		r.warn.Warn("retry/"+b.source, "the pipeline refused a batch; sending it again after a pause (the checkpoint stays until it is accepted)",
-			zap.String("source", b.source), zap.Int("events", b.n), zap.Duration("retry_in", wait), zap.Error(err))
+			zap.String("source", b.source), zap.Int("events", n), zap.Duration("retry_in", wait), zap.Error(err))
 		r.tel.retries.Add(ctx, 1, src)
 		t := time.NewTimer(wait)
 		select {
@@ -359,6 +382,43 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
 		case <-t.C:
 		}
 	}
+}
+
+// tooLarge reports a refusal that no retry of the same request can
+// overcome: the collector's exporter queue answers "element size too
+// large" for a request with more items than its queue_size.
+func tooLarge(err error) bool {
+	return strings.Contains(strings.ToLower(err.Error()), "too large")
+}
+
+func splittable(logs plog.Logs) bool {
+	return logs.ResourceLogs().Len() == 1 && logs.ResourceLogs().At(0).ScopeLogs().Len() == 1
+}
+
+// splitLogs moves the records of logs (one resource, one scope, n records,
+// as build makes them) into two new Logs of about half each.
+func splitLogs(logs plog.Logs, n int) (first, second plog.Logs, n1 int) {
+	n1 = n / 2
+	first, second = plog.NewLogs(), plog.NewLogs()
+	src := logs.ResourceLogs().At(0)
+	for _, dst := range []plog.Logs{first, second} {
+		rl := dst.ResourceLogs().AppendEmpty()
+		src.Resource().CopyTo(rl.Resource())
+		sl := rl.ScopeLogs().AppendEmpty()
+		src.ScopeLogs().At(0).Scope().CopyTo(sl.Scope())
+	}
+	recs := src.ScopeLogs().At(0).LogRecords()
+	i := 0
+	recs.RemoveIf(func(lr plog.LogRecord) bool {
+		dst := second
+		if i < n1 {
+			dst = first
+		}
+		i++
+		lr.MoveTo(dst.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().AppendEmpty())
+		return true
+	})
+	return first, second, n1
 }
 
 // commit writes the batch's checkpoints. A storage failure is logged, not
