@@ -37,7 +37,11 @@ import (
 )
 
 // batchSize matches the exporter's default batch max_size.
-const batchSize = 8192
+const batchSize = 2000
+
+// receiverBatch is the intune_connector receiver's default max_batch_size:
+// the size of the requests the exporter's queue gets in a collector.
+const receiverBatch = 1000
 
 // sink is a HEC endpoint that reads each body and answers success. It does
 // not decompress: a real Splunk does that on its own machine.
@@ -124,7 +128,7 @@ func enrichedBatch(b *testing.B, n int) plog.Logs {
 	return ld
 }
 
-// BenchmarkEncodePost pushes batches of 8192 enriched records: projection,
+// BenchmarkEncodePost pushes batches of 2000 enriched records: projection,
 // request splitting at max_content_length, optional gzip, POST and answer.
 // Pushes run in parallel, as the sending queue's consumers run them.
 func BenchmarkEncodePost(b *testing.B) {
@@ -167,9 +171,8 @@ func BenchmarkEncodePost(b *testing.B) {
 }
 
 // BenchmarkEndToEnd200k reads a 200,000-event wevtutil export, decodes and
-// enriches it in batches of 8192 and hands them to the exporter with its
-// default sending queue (two consumers here, one per core), as a collector
-// pipeline would; each iteration ends when the queue has drained.
+// enriches it in batches of 1000 (the receiver's) and hands them to the exporter with its
+// default sending queue, as a collector pipeline would; each iteration ends when the queue has drained.
 func BenchmarkEndToEnd200k(b *testing.B) {
 	const n = 200_000
 	path := filepath.Join(b.TempDir(), "events.xml")
@@ -213,8 +216,8 @@ func BenchmarkEndToEnd200k(b *testing.B) {
 	}
 }
 
-// newQueuedExporter is the exporter with its default sending queue, two
-// consumers and blocking when full, so nothing is dropped.
+// newQueuedExporter is the exporter with its default sending queue (4,000
+// records, four consumers, blocking when full, so nothing is dropped).
 func newQueuedExporter(b *testing.B, url string, gzip bool) exporter.Logs {
 	b.Helper()
 	f := intunesplunkhecexporter.NewFactory()
@@ -222,9 +225,9 @@ func newQueuedExporter(b *testing.B, url string, gzip bool) exporter.Logs {
 	cfg.ClientConfig.Endpoint = url
 	cfg.Token = "bench"
 	cfg.HealthCheck.Enabled = false
-	q := cfg.QueueConfig.Get()
-	q.NumConsumers = 2
-	q.BlockOnOverflow = true
+	if q := cfg.QueueConfig.Get(); !q.BlockOnOverflow || q.NumConsumers != 4 {
+		b.Fatalf("the defaults changed (%d consumers, block_on_overflow %v): update this benchmark's README", q.NumConsumers, q.BlockOnOverflow)
+	}
 	if !gzip {
 		cfg.ClientConfig.Compression = "none"
 	}
@@ -267,7 +270,7 @@ func exportFile(b *testing.B, path string, en *mapping.Enricher, e exporter.Logs
 			b.Fatal(err)
 		}
 		en.Enrich(&rec.Event, lrs.AppendEmpty())
-		if lrs.Len() == batchSize {
+		if lrs.Len() == receiverBatch {
 			flush()
 		}
 	}
