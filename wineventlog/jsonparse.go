@@ -34,7 +34,17 @@ type jsonParser struct {
 	has       sysHas
 	known     bool
 	depthLost bool
+	classic   classicFields
 	keyBuf    [32]byte
+}
+
+// classicFields are the members of an EventLogEntry, which Windows
+// PowerShell's Get-EventLog returns for classic logs (the legacy connector
+// writes to the classic log "Microsoft Intune Connector").
+type classicFields struct {
+	instanceID         uint64
+	hasInstance, hasID bool
+	category           span
 }
 
 var jsonParserPool = sync.Pool{New: func() any { return new(jsonParser) }}
@@ -95,6 +105,7 @@ func (p *jsonParser) parse(b []byte, keep bool) (Event, *syntaxError) {
 	p.num = sysNums{}
 	p.has = struct{ q, v, op, pid, tid bool }{}
 	p.known, p.depthLost = false, false
+	p.classic = classicFields{category: noSpan}
 
 	if bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}) {
 		p.i = 3
@@ -116,7 +127,7 @@ func (p *jsonParser) parse(b []byte, keep bool) (Event, *syntaxError) {
 		return Event{}, p.fail(p.i, "unexpected content after the object; give one event per call")
 	}
 	if !p.known {
-		return Event{}, p.fail(start, "the object has none of the Get-WinEvent fields (Id, ProviderName, LogName, RecordId, TimeCreated); expected output of Get-WinEvent | ConvertTo-Json")
+		return Event{}, p.fail(start, "the object has none of the Get-WinEvent fields (Id, ProviderName, LogName, RecordId, TimeCreated) nor Get-EventLog's (EventID, InstanceId, TimeGenerated); expected output of Get-WinEvent | ConvertTo-Json")
 	}
 	p.finish(start, origEnd)
 	return p.ev, nil
@@ -256,9 +267,84 @@ func (p *jsonParser) member(key []byte, keyPos int) *syntaxError {
 		return p.keywordNames()
 	case "properties":
 		return p.properties()
+
+	// Get-EventLog (EventLogEntry).
+	case "eventid":
+		p.known, p.classic.hasID = true, true
+		return p.uintField("EventID", 32, func(v uint64) { ev.EventID = uint32(v) })
+	case "instanceid":
+		p.known, p.classic.hasInstance = true, true
+		return p.uintField("InstanceId", 32, func(v uint64) { p.classic.instanceID = v })
+	case "index":
+		return p.uintField("Index", 64, func(v uint64) { ev.RecordID = v })
+	case "timegenerated":
+		p.known = true
+		return p.timeCreated()
+	case "source":
+		return p.strField(&p.f.provName)
+	case "entrytype":
+		return p.entryType()
+	case "categorynumber":
+		return p.uintField("CategoryNumber", 16, func(v uint64) { ev.Task = uint16(v) })
+	case "category":
+		return p.strField(&p.classic.category)
+	case "replacementstrings":
+		return p.properties()
 	}
 	_, e := p.skipValue()
 	return e
+}
+
+// entryType maps an EventLogEntryType, written as its number (Windows
+// PowerShell) or its name, to a Windows level and its text.
+func (p *jsonParser) entryType() *syntaxError {
+	if null, e := p.isNull(); null || e != nil {
+		return e
+	}
+	if p.i < len(p.b) && p.b[p.i] == '"' {
+		var s span
+		if e := p.strField(&s); e != nil {
+			return e
+		}
+		p.setEntryType(strings.ToLower(string(p.spanBytes(s))))
+		return nil
+	}
+	return p.uintField("EntryType", 32, func(v uint64) {
+		switch v {
+		case 1:
+			p.setEntryType("error")
+		case 2:
+			p.setEntryType("warning")
+		case 4:
+			p.setEntryType("information")
+		case 8:
+			p.setEntryType("successaudit")
+		case 16:
+			p.setEntryType("failureaudit")
+		}
+	})
+}
+
+func (p *jsonParser) setEntryType(name string) {
+	level, text := uint8(0), ""
+	switch name {
+	case "error":
+		level, text = 2, "Error"
+	case "warning":
+		level, text = 3, "Warning"
+	case "information":
+		level, text = 4, "Information"
+	case "successaudit":
+		level, text = 0, "Audit Success"
+	case "failureaudit":
+		level, text = 0, "Audit Failure"
+	default:
+		return
+	}
+	p.ev.Level = level
+	if p.f.levelText.off < 0 {
+		p.f.levelText = p.addText(text)
+	}
 }
 
 func (p *jsonParser) isNull() (bool, *syntaxError) {
@@ -724,6 +810,13 @@ func (p *jsonParser) ref(s, e int) span {
 }
 
 // compact copies already validated JSON without insignificant white space.
+// addText stores a string the input does not hold as such.
+func (p *jsonParser) addText(t string) span {
+	off := len(p.extra)
+	p.extra = append(p.extra, t...)
+	return span{int32(p.base + off), int32(p.base + len(p.extra))}
+}
+
 func (p *jsonParser) compact(s, e int) span {
 	off := len(p.extra)
 	b := p.b
@@ -942,6 +1035,25 @@ func (p *jsonParser) finish(start, end int) {
 	ev.LevelText = get(p.f.levelText)
 	ev.TaskText = get(p.f.taskText)
 	ev.OpcodeText = get(p.f.opcodeText)
+	if c := get(p.classic.category); c != "" && !(strings.HasPrefix(c, "(") && strings.HasSuffix(c, ")")) {
+		// "(0)" is how Windows shows an entry without a category.
+		ev.TaskText = c
+	}
+	if p.classic.hasInstance {
+		// The full 32-bit identifier: the event ID in the low half, the
+		// qualifiers (severity, facility) in the high one.
+		if !p.classic.hasID {
+			ev.EventID = uint32(p.classic.instanceID)
+		}
+		if !p.has.q {
+			p.num.qualifiers, p.has.q = uint16(p.classic.instanceID>>16), true
+		}
+	}
+	if p.classic.hasID || p.classic.hasInstance {
+		// EventLogEntry.EventID keeps the facility bits; Windows shows
+		// the low 16 bits as the event ID.
+		ev.EventID &= 0xFFFF
+	}
 	if len(p.kw) > 0 {
 		ev.KeywordsText = make([]string, len(p.kw))
 		for k, s := range p.kw {
