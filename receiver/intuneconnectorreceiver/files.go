@@ -235,7 +235,15 @@ func (s *fileSource) readFile(ctx context.Context, path string, bp **batch) (str
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
+			// The glob matched it, so the name exists: a symbolic link whose
+			// target is gone (an export moved, a share not mounted).
+			if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 && s.refuse(ctx, path) {
+				target, _ := os.Readlink(path)
+				s.r.warn.Warn("dangling/"+path, "symbolic link to a file that does not exist; it is read once the target appears (set exclude to silence this)",
+					zap.String("path", path), zap.String("target", target))
+			}
+		} else {
 			s.refuse(ctx, path)
 			s.r.warn.Warn("open/"+path, "cannot open file; it is tried again at the next poll", zap.String("path", path), zap.Error(err))
 			if key, ok := s.byPath[path]; ok {

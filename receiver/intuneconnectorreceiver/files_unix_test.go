@@ -31,3 +31,28 @@ func TestFIFOIsSkipped(t *testing.T) {
 	}
 	st.stop(t) // must not hang
 }
+
+// A symbolic link whose target is gone is counted once and skipped; once
+// the target appears, its events are read.
+func TestDanglingSymlink(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "moved.xml")
+	if err := os.Symlink(target, filepath.Join(dir, "a-link.xml")); err != nil {
+		t.Skipf("cannot make a symlink here: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b-events.xml"), wevtutilXML(0, 5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sink := new(consumertest.LogsSink)
+	st := startReceiver(t, testConfig(dir), sink, nopHost())
+	waitFor(t, "the events after the link", func() bool { return sink.LogRecordCount() == 5 })
+	settle()
+	if n := st.counter(t, "otelcol_intune_receiver_decode_errors"); n != 1 {
+		t.Errorf("decode_errors = %d, want the dangling link counted once", n)
+	}
+	if err := os.WriteFile(target, wevtutilXML(100, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the events of the link's target", func() bool { return sink.LogRecordCount() == 8 })
+	st.stop(t)
+}

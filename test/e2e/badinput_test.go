@@ -79,8 +79,9 @@ func TestDamagedAndUnreadableInput(t *testing.T) {
 		junk[i] = byte(r.Uint32())
 	}
 	writeFile(t, filepath.Join(in, "junk.bin"), string(junk))
-	// An empty file, a directory and a dangling symlink the glob
-	// matches: nothing to read, nothing to report.
+	// An empty file and a directory the glob matches: nothing to read,
+	// nothing to report. A dangling symlink: reported once, as an entry
+	// that cannot be opened.
 	writeFile(t, filepath.Join(in, "empty.xml"), "")
 	mkdir(t, filepath.Join(in, "subdir.xml"))
 	symlink(t, filepath.Join(dir, "no-such-export.xml"), filepath.Join(in, "dangling.xml"))
@@ -120,9 +121,10 @@ func TestDamagedAndUnreadableInput(t *testing.T) {
 	// A file that ends inside an event is reported once it has not grown
 	// for 30 s: wait for the counters to show every damage.
 	// unknown: the binary junk, and each entry that cannot be opened (the
-	// two looping symlinks, and the file without permission when not
-	// root), each counted once however many polls fail on it.
-	unknown := 3.0
+	// two looping symlinks, the dangling one, and the file without
+	// permission when not root), each counted once however many polls fail
+	// on it.
+	unknown := 4.0
 	if unreadable {
 		unknown++
 	}
@@ -163,6 +165,7 @@ func TestDamagedAndUnreadableInput(t *testing.T) {
 		{"file ending inside an event", "file ends inside an event and has not grown", "truncated-tail.xml"},
 		{"binary junk", "file is not an event export this receiver reads", "junk.bin"},
 		{"symlink loop", "cannot open file", "loop-a.xml"},
+		{"dangling symlink", "symbolic link to a file that does not exist", "dangling.xml"},
 	}
 	if unreadable {
 		checks = append(checks, struct{ name, msg, file string }{"no read permission", "cannot open file", "no-permission.xml"})
