@@ -7,13 +7,13 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/internal/sendqueue"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -30,30 +30,17 @@ func createDefaultConfig() component.Config {
 	// Level 1: most of gzip's saving on JSON at a fraction of its CPU.
 	client.CompressionParams.Level = 1
 
-	queue := exporterhelper.NewDefaultQueueConfig()
-	queue.Sizer = exporterhelper.RequestSizerTypeItems
-	// A few batches in memory: enough to ride out a slow bulk answer;
-	// outages are what the persistent queue (storage) is for. A full queue
-	// makes the sender wait instead of refusing: the receiver's checkpoint
-	// then waits too, where a refusal would cost it a back-off pause. Twice
-	// the receiver's max_batch_size, so a batch split across two bulk
-	// requests never waits for flush_timeout to make room.
+	// A few batches in memory: enough to ride out a slow bulk answer.
 	// Measured with bench/e2e: 2,000 records in batches of 500-1,000 give
 	// the throughput of 4,000 in batches of 1,000-2,000 at a peak RSS of
 	// 81-84 MiB instead of 97; 20,000 queued records took it past 320 MiB.
-	queue.QueueSize = 2_000
-	queue.NumConsumers = 2
-	queue.BlockOnOverflow = true
-	batch := exporterhelper.NewDefaultBatchConfig()
-	batch.FlushTimeout = time.Second
-	batch.Sizer = exporterhelper.RequestSizerTypeItems
-	batch.MinSize = 500
-	batch.MaxSize = 1_000
-	queue.Batch = configoptional.Some(batch)
+	queue := sendqueue.Config(sendqueue.Settings{
+		QueueSize: 2_000, Consumers: 2, MinBatch: 500, MaxBatch: 1_000, FlushTimeout: time.Second,
+	})
 
 	return &Config{
 		ClientConfig:     client,
-		QueueBatchConfig: configoptional.Some(queue),
+		QueueBatchConfig: queue,
 		BackOffConfig:    configretry.NewDefaultBackOffConfig(),
 		DataStream: DataStreamConfig{
 			Dataset:   mapping.DefaultDataStreamDataset,

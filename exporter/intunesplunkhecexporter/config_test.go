@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
@@ -29,6 +30,11 @@ func TestLoadConfig(t *testing.T) {
 				c.MaxContentLength != 2<<20 || c.MaxEventSize != 1<<20 || c.Oversize != OversizeDeadLetter ||
 				!c.HealthCheck.Enabled || c.Ack.Enabled || !c.QueueConfig.HasValue() || !c.QueueConfig.Get().Batch.HasValue() {
 				t.Errorf("defaults not applied: %+v", c)
+			}
+			// Counted in records and at least twice the receiver's default
+			// batch of 1,000 (see internal/sendqueue).
+			if q := c.QueueConfig.Get(); q.Sizer != exporterhelper.RequestSizerTypeItems || q.QueueSize < 2_000 || !q.BlockOnOverflow {
+				t.Errorf("sending queue defaults: %+v", q)
 			}
 		}},
 		{name: "full", check: func(t *testing.T, c *Config) {

@@ -12,13 +12,13 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/internal/sendqueue"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -37,30 +37,17 @@ func createDefaultConfig() component.Config {
 	client.Compression = configcompression.TypeGzip
 	client.CompressionParams.Level = 1
 
-	queue := exporterhelper.NewDefaultQueueConfig()
-	// Counted in records, so memory has a bound whatever the size of the
-	// requests upstream: the collector's default of 1,000 requests let a
-	// Splunk outage hold up to a million records in memory. Outages are
-	// what the persistent queue (storage) is for. At least twice the
-	// receiver's max_batch_size, so a batch split across two exports never
-	// waits for flush_timeout to make room.
-	queue.Sizer = exporterhelper.RequestSizerTypeItems
-	queue.QueueSize = 4_000
-	// A few POSTs in flight cover the answer's latency (and the ack
-	// polling's) without holding many batches in memory.
-	queue.NumConsumers = 4
-	// A full queue makes the sender wait instead of refusing, so a
-	// receiver upstream keeps its checkpoint and no back-off pause.
-	queue.BlockOnOverflow = true
-	batch := exporterhelper.NewDefaultBatchConfig()
-	batch.Sizer = exporterhelper.RequestSizerTypeItems
-	batch.MinSize = 1_000
-	batch.MaxSize = 2_000
-	queue.Batch = configoptional.Some(batch)
+	// Counted in records: the collector's default of 1,000 requests let a
+	// Splunk outage hold up to a million records in memory. Four POSTs in
+	// flight cover the answer's latency (and the ack polling's) without
+	// holding many batches.
+	queue := sendqueue.Config(sendqueue.Settings{
+		QueueSize: 4_000, Consumers: 4, MinBatch: 1_000, MaxBatch: 2_000,
+	})
 
 	return &Config{
 		ClientConfig:     client,
-		QueueConfig:      configoptional.Some(queue),
+		QueueConfig:      queue,
 		BackOff:          configretry.NewDefaultBackOffConfig(),
 		Sourcetype:       mapping.DefaultSourcetype,
 		MaxContentLength: 2 << 20,
