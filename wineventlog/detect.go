@@ -201,16 +201,14 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 	}
 	// Also with a format given: callers pass on what Detect said, and a
 	// resumed read starts at an event, which none of these markers match.
-	if what := foreignExport(src.buf, enc, bom, f == FormatXML); what != "" {
-		return nil, fmt.Errorf("%w: %s; export the events themselves instead: wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json",
-			ErrUnknownFormat, what)
+	if err := foreignError(src.buf, enc, bom, f == FormatXML); err != nil {
+		return nil, err
 	}
 	if f == FormatUnknown {
 		if firstChar(src.buf, enc, bom) == 0 {
 			return emptyDecoder{}, nil
 		}
-		return nil, fmt.Errorf("%w: the input starts with %s; accepted are Windows event XML (wevtutil qe /f:xml, Event Viewer \"Save as XML\"), PowerShell JSON (Get-WinEvent | ConvertTo-Json) and EVTX files",
-			ErrUnknownFormat, describePrefix(src.buf))
+		return nil, unknownError(src.buf)
 	}
 	src.setEncoding(enc)
 	src.advance(bom / src.unit)
@@ -218,6 +216,31 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 		return &jsonDecoder{src: src, keep: !opts.NoOriginal, max: opts.MaxEventSize}, nil
 	}
 	return &xmlDecoder{src: src, keep: !opts.NoOriginal, max: opts.MaxEventSize}, nil
+}
+
+// Unrecognised explains, as an error wrapping ErrUnknownFormat, why input
+// that starts with prefix and for which Detect said FormatUnknown cannot be
+// read: the kind of export it is when recognisable, and what is accepted.
+func Unrecognised(prefix []byte) error {
+	_, enc, bom := detect(prefix)
+	if err := foreignError(prefix, enc, bom, false); err != nil {
+		return err
+	}
+	return unknownError(prefix)
+}
+
+func foreignError(p []byte, enc encoding, bom int, xmlRoot bool) error {
+	what := foreignExport(p, enc, bom, xmlRoot)
+	if what == "" {
+		return nil
+	}
+	return fmt.Errorf("%w: %s; export the events themselves instead: wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json",
+		ErrUnknownFormat, what)
+}
+
+func unknownError(p []byte) error {
+	return fmt.Errorf("%w: the input starts with %s; accepted are Windows event XML (wevtutil qe /f:xml, Event Viewer \"Save as XML\"), PowerShell JSON (Get-WinEvent or Get-EventLog | ConvertTo-Json) and EVTX files",
+		ErrUnknownFormat, describePrefix(p))
 }
 
 func describePrefix(p []byte) string {

@@ -307,9 +307,10 @@ func (s *fileSource) readFile(ctx context.Context, path string, bp **batch) (str
 			if len(head) == 0 {
 				return key, nil // empty for now: decide once something is written
 			}
-			format = detectFile(f, head)
+			var prefix []byte
+			format, prefix = detectFile(f, head)
 			if format == wineventlog.FormatUnknown {
-				s.unreadable(ctx, st, cur, errors.New("the content is neither EVTX, Windows event XML nor PowerShell JSON"))
+				s.unreadable(ctx, st, cur, wineventlog.Unrecognised(prefix))
 				return key, nil
 			}
 		}
@@ -330,14 +331,14 @@ func (s *fileSource) readFile(ctx context.Context, path string, bp **batch) (str
 	return key, err
 }
 
-// detectFile decides the format from the first 4 KiB.
-func detectFile(f *os.File, head []byte) wineventlog.Format {
+// detectFile decides the format from the first 4 KiB, and returns them.
+func detectFile(f *os.File, head []byte) (wineventlog.Format, []byte) {
 	buf := make([]byte, 4096)
 	n, _ := f.ReadAt(buf, 0)
 	if n < len(head) {
 		n = copy(buf, head)
 	}
-	return wineventlog.Detect(buf[:n])
+	return wineventlog.Detect(buf[:n]), buf[:n]
 }
 
 // load fetches the stored checkpoint of a file first seen in this run, and
@@ -467,7 +468,7 @@ func (s *fileSource) readStream(ctx context.Context, f *os.File, st *fileState, 
 		}
 		if cp.Offset == 0 && s.cfg.Format == FormatAuto {
 			// A file read again from its start may now hold another format.
-			if found := detectFile(f, head); found == wineventlog.FormatXML || found == wineventlog.FormatJSON {
+			if found, _ := detectFile(f, head); found == wineventlog.FormatXML || found == wineventlog.FormatJSON {
 				cp.Format = string(found)
 			}
 		}

@@ -18,6 +18,8 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
@@ -331,5 +333,39 @@ func TestBatchLargerThanExporterQueue(t *testing.T) {
 	// the queue takes: 100 -> 50 -> 25.
 	if n := got.calls(); n < 9 {
 		t.Errorf("%d pieces reached the queue, want at least 9", n)
+	}
+}
+
+// An export that lost its event data (here Export-Csv) is named in the log
+// as what it is, counted once, and the exports beside it are read.
+func TestNonEventExportIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	csv := "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n\"Message\",\"Id\",\"ProviderName\"\r\n\"x\",\"1001\",\"y\"\r\n"
+	if err := os.WriteFile(filepath.Join(dir, "a-events.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b-events.xml"), wevtutilXML(0, 5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.InfoLevel)
+	logger := zap.New(core)
+	got := &recorded{}
+	st := startReceiver(t, testConfig(dir), got, nopHost(), func(r *intuneReceiver) {
+		r.logger = logger
+		r.warn = newLimitedLogger(logger, time.Hour)
+	})
+	waitFor(t, "the events beside the CSV", func() bool { return got.count() == 5 })
+	settle()
+	if n := st.counter(t, "otelcol_intune_receiver_decode_errors"); n != 1 {
+		t.Errorf("decode_errors = %d, want the CSV counted once", n)
+	}
+	found := false
+	for _, e := range logs.FilterMessageSnippet("not an event export").All() {
+		if err, ok := e.ContextMap()["error"].(string); ok && strings.Contains(err, "Export-Csv") && strings.Contains(err, "wevtutil qe") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no log line names the CSV export and what to run instead: %v", logs.All())
 	}
 }
