@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

@@ -31,13 +31,13 @@ if [ ! -x "$bin" ]; then
   echo "building $bin"
   $GO build -trimpath -o "$bin" ./cmd/otelcol-intune
 fi
-if [ ! -x "$work/esbulkserver" ] || [ -n "$(find internal/esbulktest -newer "$work/esbulkserver" -name '*.go' | head -1)" ]; then
-  $GO build -trimpath -o "$work/esbulkserver" ./internal/esbulktest/cmd/esbulkserver
+if [ ! -x "$work/esbulkserver" ] || [ -n "$(find internal/testsupport/esbulktest -newer "$work/esbulkserver" -name '*.go' | head -1)" ]; then
+  $GO build -trimpath -o "$work/esbulkserver" ./internal/tools/esbulkserver
 fi
 input=$work/events-$N.xml
 if [ ! -s "$input" ]; then
   echo "generating $N events into $input"
-  $GO run ./internal/eventgen/cmd/gensamples -n "$N" -export wevtutil -o "$input"
+  $GO run ./internal/tools/gensamples -n "$N" -export wevtutil -o "$input"
 fi
 
 tck=$(getconf CLK_TCK)

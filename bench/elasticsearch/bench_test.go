@@ -31,8 +31,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter"
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
@@ -44,7 +44,7 @@ const batchSize = 5000
 // with ESBULK_URL set, an esbulkserver in another process, so that the CPU
 // figures are the exporter's alone:
 //
-//	go run ./internal/esbulktest/cmd/esbulkserver -addr 127.0.0.1:9201 -discard-sources -trust-sources &
+//	go run ./internal/tools/esbulkserver -addr 127.0.0.1:9201 -discard-sources -trust-sources &
 //	ESBULK_URL=http://127.0.0.1:9201 go test -run '^$' -bench . ./bench/elasticsearch/
 type sink struct {
 	url     string

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )

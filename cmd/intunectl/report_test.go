@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/contentgen"
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

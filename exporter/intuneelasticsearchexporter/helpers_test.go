@@ -16,8 +16,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

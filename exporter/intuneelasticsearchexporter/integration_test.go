@@ -18,7 +18,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/configopaque"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

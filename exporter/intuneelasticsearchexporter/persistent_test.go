@@ -6,46 +6,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/extension"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
 )
 
 var storageID = component.MustNewID("file_storage")
-
-// startStorage starts a file_storage extension on dir, as the collector
-// would, and stops it at cleanup.
-func startStorage(t *testing.T, dir string) extension.Extension {
-	t.Helper()
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = dir
-	set := extension.Settings{ID: storageID, TelemetrySettings: componenttest.NewNopTelemetrySettings(), BuildInfo: component.NewDefaultBuildInfo()}
-	ext, err := f.Create(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ext.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	return ext
-}
 
 // persistentExporter is one run of the collector: a storage extension and
 // the exporter with a persistent queue in it, under a fixed component ID so
 // the next run finds the same queue.
 type persistentExporter struct {
-	storage extension.Extension
-	exp     exporter.Logs
-	h       *harness
+	stopStorage func()
+	exp         exporter.Logs
+	h           *harness
 }
 
 func startPersistent(t *testing.T, srv *esbulktest.Server, dir string) *persistentExporter {
@@ -72,7 +53,7 @@ func startPersistentWith(t *testing.T, cfg *Config, dir string) *persistentExpor
 	queue.Batch = configoptional.Some(batch)
 	cfg.QueueBatchConfig = configoptional.Some(queue)
 
-	storage := startStorage(t, dir)
+	_, storage, stopStorage := testutil.StartFileStorage(t, storageID, dir)
 	tel := componenttest.NewTelemetry()
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.ID = component.NewIDWithName(metadata.Type, "persistent")
@@ -84,7 +65,7 @@ func startPersistentWith(t *testing.T, cfg *Config, dir string) *persistentExpor
 	if err := exp.Start(context.Background(), testHost{ext: map[component.ID]component.Component{storageID: storage}}); err != nil {
 		t.Fatal(err)
 	}
-	return &persistentExporter{storage: storage, exp: exp, h: &harness{exp: exp, tel: tel}}
+	return &persistentExporter{stopStorage: stopStorage, exp: exp, h: &harness{exp: exp, tel: tel}}
 }
 
 func (p *persistentExporter) stop(t *testing.T) {
@@ -92,21 +73,13 @@ func (p *persistentExporter) stop(t *testing.T) {
 	if err := p.exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.storage.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	p.stopStorage()
 	_ = p.h.tel.Shutdown(context.Background())
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 30*time.Second, what, cond)
 }
 
 // The exporter is stopped during an outage with documents queued and in

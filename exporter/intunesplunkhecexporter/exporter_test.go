@@ -18,7 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/hectest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

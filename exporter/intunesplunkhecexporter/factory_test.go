@@ -6,16 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/extension"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
-	"github.com/otelcol-intune/otelcol-intune/internal/hectest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
 )
 
 func TestFactory(t *testing.T) {
@@ -97,33 +96,11 @@ func TestQueueRetryDeliversEachEventOnce(t *testing.T) {
 	}
 }
 
-type storageHost struct {
-	component.Host
-	ext map[component.ID]component.Component
-}
-
-func (h storageHost) GetExtensions() map[component.ID]component.Component { return h.ext }
-
-func startStorage(t *testing.T, dir string) (storageHost, component.ID, func()) {
+func startStorage(t *testing.T, dir string) (testutil.Host, component.ID, func()) {
 	t.Helper()
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = dir
-	id := component.NewID(f.Type())
-	set := extension.Settings{ID: id, TelemetrySettings: componenttest.NewNopTelemetrySettings(), BuildInfo: component.NewDefaultBuildInfo()}
-	ext, err := f.Create(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ext.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	host := storageHost{Host: componenttest.NewNopHost(), ext: map[component.ID]component.Component{id: ext}}
-	return host, id, func() {
-		if err := ext.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}
+	id := component.MustNewID("file_storage")
+	h, _, stop := testutil.StartFileStorage(t, id, dir)
+	return h, id, stop
 }
 
 // With a persistent queue and ack.enabled, a batch HEC accepted but never
@@ -167,13 +144,7 @@ func TestPersistentQueueKeepsUnacknowledgedBatch(t *testing.T) {
 	if err := e1.ConsumeLogs(context.Background(), ld); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(rec.EventPosts()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if len(rec.EventPosts()) == 0 {
-		t.Fatal("nothing was sent")
-	}
+	testutil.WaitFor(t, 10*time.Second, "the first batch to be sent", func() bool { return len(rec.EventPosts()) > 0 })
 	if err := e1.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +162,7 @@ func TestPersistentQueueKeepsUnacknowledgedBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	te := &testExporter{tel: tt2}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for te.counter(t, "otelcol_intune_hec_events_delivered") < 10 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

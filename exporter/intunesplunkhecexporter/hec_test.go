@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/hectest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
 )
 
 // Every documented HEC code, with the documented HTTP status, maps to the

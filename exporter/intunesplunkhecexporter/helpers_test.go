@@ -17,8 +17,8 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
-	"github.com/otelcol-intune/otelcol-intune/internal/hectest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

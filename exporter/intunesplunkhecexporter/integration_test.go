@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

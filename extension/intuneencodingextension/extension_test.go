@@ -17,7 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/extension/intuneencodingextension/internal/metadata"
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

@@ -5,7 +5,7 @@
 // severity table, so the content cannot disagree with the records the
 // collector writes. The generated files are committed; a test fails when
 // they drift from what this package produces (fix with
-// `go run ./internal/contentgen/cmd`).
+// `go run ./internal/tools/contentgen`).
 package contentgen
 
 import (

@@ -25,14 +25,14 @@ func generated(t *testing.T) map[string][]byte {
 }
 
 // TestContentIsCurrent fails when the committed content differs from what
-// the catalog generates. Fix with: go run ./internal/contentgen/cmd
+// the catalog generates. Fix with: go run ./internal/tools/contentgen
 func TestContentIsCurrent(t *testing.T) {
 	diff, err := Diff(contentDir, generated(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff != "" {
-		t.Fatalf("content/ is out of date with the catalog; run `go run ./internal/contentgen/cmd` and commit the result:\n%s", diff)
+		t.Fatalf("content/ is out of date with the catalog; run `go run ./internal/tools/contentgen` and commit the result:\n%s", diff)
 	}
 }
 

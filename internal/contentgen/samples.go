@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )

@@ -68,7 +68,7 @@ func TestStorageErrors(t *testing.T) {
 		want string
 	}{
 		{name: "missing", host: nopHost(), want: "not found; declare it under extensions"},
-		{name: "not storage", host: host{Host: componenttest.NewNopHost(), ext: map[component.ID]component.Component{storageID: nopExtension{}}}, want: "is not a storage extension"},
+		{name: "not storage", host: host{Host: componenttest.NewNopHost(), Extensions: map[component.ID]component.Component{storageID: nopExtension{}}}, want: "is not a storage extension"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )

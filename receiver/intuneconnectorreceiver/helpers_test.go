@@ -8,17 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/goleak"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/metadata"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
@@ -74,16 +73,11 @@ func testConfig(dir string) *Config {
 }
 
 // host offers extensions to the receiver.
-type host struct {
-	component.Host
-	ext map[component.ID]component.Component
-}
-
-func (h host) GetExtensions() map[component.ID]component.Component { return h.ext }
+type host = testutil.Host
 
 func receiverSettings() receiver.Settings { return receivertest.NewNopSettings(metadata.Type) }
 
-func nopHost() host { return host{Host: componenttest.NewNopHost()} }
+func nopHost() host { return testutil.NewHost() }
 
 var storageID = component.MustNewIDWithName("file_storage", "test")
 
@@ -91,27 +85,8 @@ var storageID = component.MustNewIDWithName("file_storage", "test")
 // collector would, and stops it at the end of the test.
 func startStorage(t *testing.T, dir string) (host, func()) {
 	t.Helper()
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = dir
-	set := extension.Settings{ID: storageID, TelemetrySettings: componenttest.NewNopTelemetrySettings(), BuildInfo: component.NewDefaultBuildInfo()}
-	ext, err := f.Create(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ext.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			if err := ext.Shutdown(context.Background()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return host{Host: componenttest.NewNopHost(), ext: map[component.ID]component.Component{storageID: ext}}, stop
+	h, _, stop := testutil.StartFileStorage(t, storageID, dir)
+	return h, stop
 }
 
 type started struct {
@@ -270,13 +245,7 @@ func wantKeys(m map[string]bool, name string, from, n int) map[string]bool {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 20*time.Second, what, cond)
 }
 
 // settle waits long enough for several polls, to show nothing more comes.

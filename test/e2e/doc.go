@@ -1,6 +1,6 @@
 // Package e2e holds the end-to-end tests of the otelcol-intune distribution:
 // they run the built collector binary as a separate process against the
-// Elasticsearch bulk test server (internal/esbulktest/cmd/esbulkserver) and
+// Elasticsearch bulk test server (internal/tools/esbulkserver) and
 // the real Splunk HEC peer (test/hecpeer), and check what arrived.
 //
 //	go test -v ./test/e2e/            # everything (about 4 minutes on 2 cores)

@@ -75,7 +75,7 @@ func build(root string) error {
 		name string
 	}{
 		{&bins.collector, "OTELCOL_BIN", "./cmd/otelcol-intune", "otelcol-intune"},
-		{&bins.esbulk, "ESBULKSERVER_BIN", "./internal/esbulktest/cmd/esbulkserver", "esbulkserver"},
+		{&bins.esbulk, "ESBULKSERVER_BIN", "./internal/tools/esbulkserver", "esbulkserver"},
 	} {
 		if *b.path != "" {
 			abs, err := filepath.Abs(*b.path)

@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
+
 	"bufio"
 	"bytes"
 	"fmt"
@@ -185,16 +187,10 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// waitFor polls cond every 50 ms until it holds or timeout passes.
+// waitFor polls cond until it holds or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.WaitFor(t, timeout, what, cond)
 }
 
 // waitSettled polls n every 100 ms until it has not changed for quiet (and
@@ -206,20 +202,7 @@ func waitSettled(t *testing.T, timeout, quiet time.Duration, what string, min in
 
 func waitSettledEvery(t *testing.T, timeout, quiet, every time.Duration, what string, min int, n func() int) int {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last, since := -1, time.Now()
-	for {
-		v := n()
-		if v != last {
-			last, since = v, time.Now()
-		} else if v >= min && time.Since(since) >= quiet {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s to settle (at %d, want at least %d)", timeout, what, v, min)
-		}
-		time.Sleep(every)
-	}
+	return testutil.Settled(t, timeout, quiet, every, what, min, n)
 }
 
 func mkdir(t *testing.T, dir string) {

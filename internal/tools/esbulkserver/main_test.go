@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -13,7 +13,7 @@ import (
 // TestREADMEIsCurrent fails when README.md's generated tables differ from
 // the catalog and the record contract. Fix with: make docs
 func TestREADMEIsCurrent(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
+	path := filepath.Join("..", "..", "..", "README.md")
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,7 @@
 // Command esbulkserver runs the Elasticsearch stand-in of package esbulktest
 // as a program, so a built collector can be pointed at it:
 //
-//	go run ./internal/esbulktest/cmd/esbulkserver -addr 127.0.0.1:0 -version 9.1.0 -api-key c2VjcmV0
+//	go run ./internal/tools/esbulkserver -addr 127.0.0.1:0 -version 9.1.0 -api-key c2VjcmV0
 //
 // It prints "listening on http://ADDR" on stdout once it accepts
 // connections. Faults are injected and results read through /_esbulktest/
@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 )
 
 func main() {

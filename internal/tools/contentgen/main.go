@@ -2,7 +2,7 @@
 // objects and detection rules, the Splunk app, alert samples) from the
 // catalog:
 //
-//	go run ./internal/contentgen/cmd [content-dir]
+//	go run ./internal/tools/contentgen [content-dir]
 package main
 
 import (

@@ -1,13 +1,13 @@
 // Command docgen rewrites the generated tables in README.md:
 //
-//	go run ./internal/docgen/cmd
+//	go run ./internal/tools/docgen/cmd
 package main
 
 import (
 	"fmt"
 	"os"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/docgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/tools/docgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
@@ -111,7 +111,7 @@ func TestSameEventsInEveryFormat(t *testing.T) {
 // the writers. Fix with: make samples
 func TestSamplesAreCurrent(t *testing.T) {
 	for _, s := range eventgen.Samples(mapping.MustDefault()) {
-		got, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", s.File))
+		got, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "samples", s.File))
 		if err != nil {
 			t.Fatalf("%v (run make samples)", err)
 		}

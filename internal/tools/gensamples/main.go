@@ -2,11 +2,11 @@
 // catalog events in every format Windows tools export, both connector
 // generations, in the encodings those tools use.
 //
-//	go run ./internal/eventgen/cmd/gensamples testdata/samples
+//	go run ./internal/tools/gensamples testdata/samples
 //
 // With -n and -export it writes a large input for benchmarks instead:
 //
-//	go run ./internal/eventgen/cmd/gensamples -n 200000 -export wevtutil -o /tmp/events.xml
+//	go run ./internal/tools/gensamples -n 200000 -export wevtutil -o /tmp/events.xml
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/otelcol-intune/otelcol-intune/internal/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
