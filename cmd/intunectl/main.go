@@ -28,6 +28,7 @@ Usage:
   intunectl summarize [--format F] FILE...
   intunectl dump [--carve] FILE...
   intunectl report [-o report.html] [--title TEXT] [--format F] FILE...
+  intunectl version
 
 FILE is an exported event log: EVTX, XML (wevtutil qe /f:xml, Event Viewer
 "Save as XML", /f:RenderedXml) or JSON (Get-WinEvent | ConvertTo-Json, or
@@ -71,6 +72,9 @@ func (c *cli) run(args []string) int {
 		return c.dump(rest)
 	case "report":
 		return c.report(rest)
+	case "version", "--version", "-version":
+		fmt.Fprint(c.stdout, versionLine())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
