@@ -85,7 +85,7 @@ FUZZ_TARGETS = \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
-	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
+	./receiver/intuneconnectorreceiver/internal/checkpoint/:FuzzParse \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \
 	./internal/testsupport/esbulktest/:FuzzParseBulk \

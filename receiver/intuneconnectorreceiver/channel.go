@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/batch"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
@@ -105,7 +106,7 @@ func (r *intuneReceiver) runChannel(ctx context.Context, channel string) {
 // readChannel runs one subscription. It returns nil when ctx ended, else
 // the subscription's error after delivering what was read before it.
 func (r *intuneReceiver) readChannel(ctx context.Context, sub channelSubscription, channel, key string) error {
-	b := r.newBatch(sourceChannel)
+	bt := batch.NewBatcher(sourceChannel, r.cfg.MaxBatchSize, r.cfg.MaxBatchDelay, r.deliver)
 	// pending counts events taken from the subscription since the last
 	// flush, unparsable ones included: the bookmark must move past them too.
 	pending := 0
@@ -119,12 +120,12 @@ func (r *intuneReceiver) readChannel(ctx context.Context, sub channelSubscriptio
 			return err
 		}
 		if bm != "" {
-			b.setCheckpoint(key, []byte(bm))
+			bt.SetCheckpoint(key, []byte(bm))
 		}
-		if err := r.deliver(ctx, b); err != nil {
+		if err := bt.Flush(ctx); err != nil {
 			return err
 		}
-		b, pending = r.newBatch(sourceChannel), 0
+		pending = 0
 		return nil
 	}
 	for {
@@ -147,7 +148,7 @@ func (r *intuneReceiver) readChannel(ctx context.Context, sub channelSubscriptio
 					zap.String("channel", channel), zap.Error(perr))
 				continue
 			}
-			r.add(b, &ev, "", now)
+			bt.Add(&ev, "", now)
 		}
 		if err != nil {
 			if ferr := flush(); ferr != nil && ctx.Err() != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/checkpoint"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/fileid"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
@@ -258,7 +260,7 @@ func TestDeletedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := f.Stat()
-	key := fileKeyPrefix + fileIdentity(f, fi)
+	key := checkpoint.Key(fileid.Of(f, fi, path))
 	f.Close()
 	waitFor(t, "checkpoint", func() bool { return storedCheckpoint(t, s.r, path) != nil })
 	if err := os.Remove(path); err != nil {

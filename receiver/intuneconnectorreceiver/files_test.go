@@ -22,6 +22,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/checkpoint"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/fileid"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
 
@@ -243,7 +245,7 @@ func TestConsumerFailures(t *testing.T) {
 	}
 }
 
-func storedCheckpoint(t *testing.T, r *intuneReceiver, path string) *fileCheckpoint {
+func storedCheckpoint(t *testing.T, r *intuneReceiver, path string) *checkpoint.Record {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -254,11 +256,11 @@ func storedCheckpoint(t *testing.T, r *intuneReceiver, path string) *fileCheckpo
 	r.mu.Lock()
 	c := r.client
 	r.mu.Unlock()
-	v, err := c.Get(context.Background(), fileKeyPrefix+fileIdentity(f, fi))
+	v, err := c.Get(context.Background(), checkpoint.Key(fileid.Of(f, fi, path)))
 	if err != nil || v == nil {
 		return nil
 	}
-	cp, err := parseCheckpoint(v)
+	cp, err := checkpoint.Parse(v)
 	if err != nil {
 		t.Fatal(err)
 	}
