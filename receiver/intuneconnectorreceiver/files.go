@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -77,6 +78,11 @@ type fileSource struct {
 	// a regular file, cannot be opened), so each is counted once, not at
 	// every poll.
 	refused map[string]bool
+
+	// polls counts completed polls and inFlight the batches handed on but
+	// not yet delivered: together they tell tests that nothing more comes.
+	polls    atomic.Int64
+	inFlight atomic.Int64
 }
 
 func newFileSource(r *intuneReceiver) *fileSource {
@@ -143,6 +149,7 @@ func (s *fileSource) poll(ctx context.Context) {
 		return
 	}
 	s.first = false
+	s.polls.Add(1)
 }
 
 // forgetMissing drops the files this complete poll did not list, and
@@ -410,10 +417,12 @@ func (k *fileSink) Damage(de *wineventlog.DecodeError, base int64) {
 // send hands a batch to the delivering goroutine, which enriches it while
 // the next one is decoded.
 func (s *fileSource) send(ctx context.Context, b *batch.Batch) error {
+	s.inFlight.Add(1)
 	select {
 	case s.out <- b:
 		return nil
 	case <-ctx.Done():
+		s.inFlight.Add(-1)
 		return ctx.Err()
 	}
 }
@@ -425,7 +434,9 @@ func (s *fileSource) deliverAll(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case b := <-s.out:
-			if err := s.r.deliver(ctx, b); err != nil {
+			err := s.r.deliver(ctx, b)
+			s.inFlight.Add(-1)
+			if err != nil {
 				return
 			}
 		}

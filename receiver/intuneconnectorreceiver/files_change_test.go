@@ -117,7 +117,7 @@ func TestDirectoryOf100Files(t *testing.T) {
 		n := s.counter(t, "otelcol_intune_receiver_decode_errors")
 		return n >= int64(wantErrors)
 	})
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), want)
 	if n := s.counter(t, "otelcol_intune_receiver_decode_errors"); n != int64(wantErrors) {
 		t.Errorf("decode_errors = %d, want %d", n, wantErrors)
@@ -166,7 +166,7 @@ func TestGrowingFile(t *testing.T) {
 				time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
 			}
 			waitFor(t, "all events", func() bool { return got.count() >= n })
-			settle()
+			s.settled(t)
 			checkExactlyOnce(t, got.snapshot(), wantKeys(nil, tt.name, 0, n))
 			if e := s.counter(t, "otelcol_intune_receiver_decode_errors"); e != 0 {
 				t.Errorf("decode_errors = %d for a file that was only growing", e)
@@ -234,14 +234,14 @@ func TestReplacedFile(t *testing.T) {
 			cfg := testConfig(dir)
 			cfg.IncludeFileName = false // the key is the record ID alone
 			got := &recorded{}
-			startReceiver(t, cfg, got, nopHost())
+			s := startReceiver(t, cfg, got, nopHost())
 			waitFor(t, "first generation", func() bool { return got.count() >= 50 })
 			want := wantKeys(nil, "", 0, 50)
 			for _, w := range tt.change(t, dir, path) {
 				want = wantKeys(want, "", w[0], w[1])
 			}
 			waitFor(t, "second generation", func() bool { return got.count() >= len(want) })
-			settle()
+			s.settled(t)
 			checkExactlyOnce(t, got.snapshot(), want)
 		})
 	}
@@ -270,7 +270,7 @@ func TestDeletedFile(t *testing.T) {
 		v, _ := s.r.client.Get(context.Background(), key)
 		return v == nil
 	})
-	settle()
+	s.settled(t)
 	if got.count() != 20 {
 		t.Errorf("%d records, want 20", got.count())
 	}
@@ -291,7 +291,7 @@ func TestStartAtEnd(t *testing.T) {
 	appendFile(t, filepath.Join(dir, "new.xml"), wevtutilXML(100, 7))
 	want := wantKeys(wantKeys(nil, "old.xml", 20, 5), "new.xml", 100, 7)
 	waitFor(t, "new events", func() bool { return got.count() >= len(want) })
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), want)
 }
 
@@ -335,7 +335,7 @@ func TestEVTXRewrittenInPlace(t *testing.T) {
 		}
 	}
 	got := &recorded{}
-	startReceiver(t, testConfig(dir), got, nopHost())
+	s := startReceiver(t, testConfig(dir), got, nopHost())
 	first := wantFrom(partial)
 	waitFor(t, "records of the first chunks", func() bool { return got.count() >= len(first) })
 
@@ -351,6 +351,6 @@ func TestEVTXRewrittenInPlace(t *testing.T) {
 	f.Close()
 	all := wantFrom(full)
 	waitFor(t, "all records", func() bool { return got.count() >= len(all) })
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), all)
 }

@@ -250,3 +250,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // settle waits long enough for several polls, to show nothing more comes.
 func settle() { time.Sleep(150 * time.Millisecond) }
+
+// settled waits for the receiver to show that nothing more arrives: the
+// file source has completed two more polls (so at least one that started
+// after this call) with no batch left to deliver.
+func (s started) settled(t *testing.T) {
+	t.Helper()
+	polls := s.r.files.polls.Load()
+	waitFor(t, "two more polls with nothing left to deliver", func() bool {
+		return s.r.files.inFlight.Load() == 0 && s.r.files.polls.Load() >= polls+2
+	})
+}
