@@ -25,6 +25,14 @@ const (
 	attrLogFilePath = "log.file.path"
 )
 
+// forgetAfter is how many polls in a row a file must be missing before it
+// is taken for deleted. A file renamed while a poll lists its folder is
+// missing from that one poll, and must keep its checkpoint: otherwise it
+// is looked up in storage under its new name, where the checkpoint of the
+// batch still on its way through the pipeline is not yet written, and is
+// read again from its start.
+const forgetAfter = 3
+
 type stamp struct {
 	size int64
 	mod  time.Time
@@ -45,8 +53,9 @@ type fileState struct {
 	// bad is the stamp at which the file could not be read as events; it
 	// is tried again once it changes.
 	bad stamp
-	// seen is the last poll that listed the file.
-	seen int
+	// seen is the last poll that listed the file; missing counts the
+	// complete polls since that did not.
+	seen, missing int
 	// tailSince is when the file was first seen ending inside an event
 	// without growing.
 	tailSince time.Time
@@ -74,6 +83,13 @@ type fileSource struct {
 
 	states map[string]*fileState // by storage key
 	byPath map[string]string     // path -> key, from the last poll
+	// forgotten maps the key of a file forgotten in this run to the count
+	// of batches sent before the one deleting its checkpoint. Until that
+	// deletion is stored, a file coming back under the key is a new file
+	// without asking storage, so that it does not depend on how fast the
+	// pipeline is.
+	forgotten map[string]int
+	sent      int // batches handed to deliverAll
 	// refused holds the paths already reported as impossible to read (not
 	// a regular file, cannot be opened), so each is counted once, not at
 	// every poll.
@@ -99,6 +115,7 @@ func newFileSource(r *intuneReceiver) *fileSource {
 		},
 		out:    make(chan *batch.Batch, 1),
 		states: map[string]*fileState{}, byPath: map[string]string{}, refused: map[string]bool{},
+		forgotten: map[string]int{},
 	}
 	s.batcher = batch.NewBatcher(sourceFile, r.cfg.MaxBatchSize, r.cfg.MaxBatchDelay, s.send)
 	return s
@@ -108,14 +125,23 @@ func (s *fileSource) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { s.deliverAll(ctx) })
-	t := time.NewTicker(s.cfg.PollInterval)
-	defer t.Stop()
+	wait := s.r.betweenPolls
+	if wait == nil {
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		wait = func(ctx context.Context) bool {
+			select {
+			case <-ctx.Done():
+				return false
+			case <-t.C:
+				return true
+			}
+		}
+	}
 	for {
 		s.poll(ctx)
-		select {
-		case <-ctx.Done():
+		if !wait(ctx) {
 			return
-		case <-t.C:
 		}
 	}
 }
@@ -152,20 +178,34 @@ func (s *fileSource) poll(ctx context.Context) {
 	s.polls.Add(1)
 }
 
-// forgetMissing drops the files this complete poll did not list, and
-// their checkpoints from storage.
+// forgetMissing drops the files missing from forgetAfter complete polls
+// in a row, and their checkpoints from storage.
 func (s *fileSource) forgetMissing() {
 	for key, st := range s.states {
 		if st.seen == s.pass {
 			continue
 		}
+		if st.missing++; st.missing < forgetAfter {
+			continue
+		}
 		s.r.logger.Info("file is gone; forgetting its checkpoint", zap.String("path", st.path))
 		delete(s.states, key)
 		s.batcher.SetCheckpoint(key, nil)
+		s.forgotten[key] = s.sent
+	}
+	// The batch sent after n was taken by deliverAll only once batch n was
+	// delivered and its checkpoints written (out holds one batch): so the
+	// deletion in batch n+1 is stored once batch n+3 has been sent.
+	for key, n := range s.forgotten {
+		if s.sent >= n+3 {
+			delete(s.forgotten, key)
+		}
 	}
 }
 
-func (s *fileSource) markSeen(st *fileState) { st.seen = s.pass }
+func (s *fileSource) markSeen(st *fileState) {
+	st.seen, st.missing = s.pass, 0
+}
 
 // readFile reads the new events of one file into the batcher. It returns
 // the file's key (empty when it was not opened) and an error only when ctx
@@ -198,7 +238,9 @@ func (s *fileSource) readFile(ctx context.Context, path string) (string, error) 
 	}
 	if st == nil {
 		st = &fileState{key: key}
-		if err := s.load(ctx, st, head); err != nil {
+		if _, ok := s.forgotten[key]; ok {
+			delete(s.forgotten, key)
+		} else if err := s.load(ctx, st, head); err != nil {
 			return key, err
 		}
 		s.states[key] = st
@@ -420,6 +462,7 @@ func (s *fileSource) send(ctx context.Context, b *batch.Batch) error {
 	s.inFlight.Add(1)
 	select {
 	case s.out <- b:
+		s.sent++
 		return nil
 	case <-ctx.Done():
 		s.inFlight.Add(-1)

@@ -51,6 +51,9 @@ type intuneReceiver struct {
 	// tailTimeout overrides how long a file may end inside an event before
 	// the partial event is passed over (tests shorten it).
 	tailTimeout time.Duration
+	// betweenPolls, when set, replaces the wait for the next file poll:
+	// tests step polls one by one with it. It returns false to stop.
+	betweenPolls func(context.Context) bool
 
 	// Set by Start.
 	enricher *mapping.Enricher
