@@ -60,6 +60,7 @@ type intuneReceiver struct {
 	client   storage.Client
 	resource pcommon.Resource
 	files    *fileSource
+	channels []*channelReader
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	mu       sync.Mutex // guards cancel and client against concurrent Shutdown
@@ -112,7 +113,9 @@ func (r *intuneReceiver) Start(ctx context.Context, host component.Host) error {
 			r.logger.Error("channels are configured but this build cannot read Windows event log channels; only files are read")
 		} else {
 			for _, ch := range r.cfg.Channels {
-				r.wg.Go(func() { r.runChannel(runCtx, ch) })
+				c := newChannelReader(r, ch)
+				r.channels = append(r.channels, c)
+				r.wg.Go(func() { c.run(runCtx) })
 			}
 		}
 	}
