@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,26 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
 )
-
-// statusHost records the status events the exporter reports.
-type statusHost struct {
-	testHost
-	mu     sync.Mutex
-	events []componentstatus.Status
-}
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev.Status())
-}
-
-func (h *statusHost) statuses() []componentstatus.Status {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.events)
-}
 
 // Refused credentials are a configuration problem, not bad data: with the
 // cluster answering 401 or 403 (to the request, or to each item for an
@@ -69,7 +50,7 @@ func TestCredentialsRefusedKeepsRecords(t *testing.T) {
 
 			// Start (and bootstrap) with a working key; then it is
 			// revoked.
-			host := &statusHost{}
+			host := &testutil.StatusHost{}
 			run := startPersistentOn(t, cfg(), dir, host)
 			tt.fault(srv)
 			for i := 0; i < n; i += 50 {
@@ -81,8 +62,8 @@ func TestCredentialsRefusedKeepsRecords(t *testing.T) {
 			waitFor(t, "retries past max_elapsed_time", func() bool {
 				return srv.Stats().Faults > 20 && time.Since(start) > 300*time.Millisecond
 			})
-			if !slices.Contains(host.statuses(), componentstatus.StatusRecoverableError) {
-				t.Errorf("no recoverable error reported: %v", host.statuses())
+			if !slices.Contains(host.Statuses(), componentstatus.StatusRecoverableError) {
+				t.Errorf("no recoverable error reported: %v", host.Statuses())
 			}
 			if got := run.h.counter(t, "documents_failed"); got != 0 {
 				t.Errorf("documents_failed %d while the credentials are refused", got)
@@ -91,14 +72,14 @@ func TestCredentialsRefusedKeepsRecords(t *testing.T) {
 
 			// The next run still meets refused credentials, then they are
 			// fixed.
-			host = &statusHost{}
+			host = &testutil.StatusHost{}
 			run = startPersistentOn(t, cfg(), dir, host)
 			faults := srv.Stats().Faults
 			waitFor(t, "retries after the restart", func() bool { return srv.Stats().Faults > faults+3 })
 			srv.ClearFaults()
 			waitFor(t, "every record delivered", func() bool { return srv.Count() == n })
 			waitFor(t, "healthy again", func() bool {
-				st := host.statuses()
+				st := host.Statuses()
 				return len(st) > 0 && st[len(st)-1] == componentstatus.StatusOK
 			})
 			run.stop(t)
@@ -119,10 +100,10 @@ func TestCredentialsRefusedKeepsRecords(t *testing.T) {
 }
 
 // startPersistentOn is startPersistentWith with a host of the test's.
-func startPersistentOn(t *testing.T, cfg *Config, dir string, host *statusHost) *persistentExporter {
+func startPersistentOn(t *testing.T, cfg *Config, dir string, host *testutil.StatusHost) *persistentExporter {
 	t.Helper()
 	return startPersistentWithHost(t, cfg, dir, func(ext map[component.ID]component.Component) component.Host {
-		host.ext = ext
+		host.Extensions = ext
 		return host
 	})
 }

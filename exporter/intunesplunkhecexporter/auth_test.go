@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,25 +19,6 @@ import (
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
 )
-
-// statusHost records the status events the exporter reports.
-type statusHost struct {
-	testutil.Host
-	mu     sync.Mutex
-	events []componentstatus.Status
-}
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev.Status())
-}
-
-func (h *statusHost) statuses() []componentstatus.Status {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.events)
-}
 
 // A wrong token is a configuration problem, not bad events: HEC answers
 // code 4 (403) to every request; the events are retried well past
@@ -76,7 +56,7 @@ func TestWrongTokenKeepsEvents(t *testing.T) {
 
 	// First run: the token is wrong.
 	h, sid, stopStorage := startStorage(t, dir)
-	host := &statusHost{Host: h}
+	host := &testutil.StatusHost{Host: h}
 	e1, tt1 := newExporter("wrong-token", sid)
 	if err := e1.Start(context.Background(), host); err != nil {
 		t.Fatal(err)
@@ -89,8 +69,8 @@ func TestWrongTokenKeepsEvents(t *testing.T) {
 	testutil.WaitFor(t, 30*time.Second, "retries past max_elapsed_time", func() bool {
 		return len(rec.EventPosts()) > 10 && time.Since(start) > 300*time.Millisecond
 	})
-	if !slices.Contains(host.statuses(), componentstatus.StatusRecoverableError) {
-		t.Errorf("no recoverable error reported: %v", host.statuses())
+	if !slices.Contains(host.Statuses(), componentstatus.StatusRecoverableError) {
+		t.Errorf("no recoverable error reported: %v", host.Statuses())
 	}
 	if err := e1.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -104,7 +84,7 @@ func TestWrongTokenKeepsEvents(t *testing.T) {
 	// Second run: the token is fixed.
 	h, sid, stopStorage = startStorage(t, dir)
 	defer stopStorage()
-	host = &statusHost{Host: h}
+	host = &testutil.StatusHost{Host: h}
 	e2, tt2 := newExporter("right-token", sid)
 	defer tt2.Shutdown(context.Background())
 	if err := e2.Start(context.Background(), host); err != nil {
