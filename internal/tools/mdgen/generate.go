@@ -112,7 +112,7 @@ func newView(md *Metadata) view {
 				Pdata: "p" + strings.TrimSuffix(s, "s")})
 		}
 	}
-	for _, key := range sortedKeys(md.Telemetry.Metrics) {
+	for _, key := range md.Metrics() {
 		m := md.Telemetry.Metrics[key]
 		mv := metricView{
 			Key: key, Name: MetricPrefix + key, Field: identifier(key),

@@ -39,10 +39,11 @@ func TestParseValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := newView(md)
-	if len(v.Metrics) != 2 || v.Metrics[1].Name != "otelcol_sample_sent" || v.Metrics[1].Field != "SampleSent" || v.Metrics[1].Instrument != "Int64Counter" {
+	// In file order.
+	if len(v.Metrics) != 2 || v.Metrics[0].Name != "otelcol_sample_sent" || v.Metrics[0].Field != "SampleSent" || v.Metrics[0].Instrument != "Int64Counter" {
 		t.Errorf("metrics %+v", v.Metrics)
 	}
-	if h := v.Metrics[0]; h.Instrument != "Float64Histogram" || !slices.Equal(h.Bounds, []string{"0.1", "1", "10"}) {
+	if h := v.Metrics[1]; h.Instrument != "Float64Histogram" || !slices.Equal(h.Bounds, []string{"0.1", "1", "10"}) {
 		t.Errorf("histogram %+v", h)
 	}
 	if len(v.Signals) != 1 || v.Signals[0].Const != "LogsStability" || v.Signals[0].Level != "StabilityLevelAlpha" {

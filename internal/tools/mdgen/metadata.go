@@ -40,6 +40,10 @@ type Metadata struct {
 	Dir        string `yaml:"-"`
 	ImportPath string `yaml:"-"`
 	Package    string `yaml:"-"`
+
+	// The order of the metrics and attributes in the file, which the
+	// generated code and tables keep.
+	metricOrder, attributeOrder []string
 }
 
 // Status is the component's class and stability per signal.
@@ -149,10 +153,62 @@ func Parse(b []byte) (*Metadata, error) {
 	if err := dec.Decode(&md); err != nil {
 		return nil, fmt.Errorf("%w (the keys are mdatagen's: type, status, attributes, telemetry.metrics, tests)", err)
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	md.metricOrder = keysOf(&doc, "telemetry", "metrics")
+	md.attributeOrder = keysOf(&doc, "attributes")
 	if err := md.validate(); err != nil {
 		return nil, err
 	}
 	return &md, nil
+}
+
+// keysOf lists, in file order, the keys of the mapping at path.
+func keysOf(n *yaml.Node, path ...string) []string {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	for _, p := range path {
+		var next *yaml.Node
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == p {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	var keys []string
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		keys = append(keys, n.Content[i].Value)
+	}
+	return keys
+}
+
+// Metrics lists the metric keys in file order.
+func (md *Metadata) Metrics() []string { return inOrder(md.metricOrder, md.Telemetry.Metrics) }
+
+// AttributeNames lists the attribute names in file order.
+func (md *Metadata) AttributeNames() []string { return inOrder(md.attributeOrder, md.Attributes) }
+
+// inOrder is order when it names exactly m's keys (a Metadata built in
+// code has none), else m's keys sorted.
+func inOrder[V any](order []string, m map[string]V) []string {
+	if len(order) == len(m) {
+		ok := true
+		for _, k := range order {
+			_, found := m[k]
+			ok = ok && found
+		}
+		if ok {
+			return order
+		}
+	}
+	return sortedKeys(m)
 }
 
 func (md *Metadata) validate() error {
@@ -187,7 +243,7 @@ func (md *Metadata) validate() error {
 		}
 	}
 	used := map[string]bool{}
-	for _, name := range sortedKeys(md.Telemetry.Metrics) {
+	for _, name := range md.Metrics() {
 		m := md.Telemetry.Metrics[name]
 		for _, err := range m.validate(name, md.Attributes) {
 			errs = append(errs, fmt.Errorf("telemetry.metrics.%s: %w", name, err))
@@ -197,7 +253,7 @@ func (md *Metadata) validate() error {
 		}
 	}
 	keys := map[string]string{}
-	for _, name := range sortedKeys(md.Attributes) {
+	for _, name := range md.AttributeNames() {
 		a := md.Attributes[name]
 		switch {
 		case !keyPattern.MatchString(name):
@@ -216,7 +272,7 @@ func (md *Metadata) validate() error {
 	}
 	// Two attributes with one key are fine (name_override) unless one
 	// metric carries both: its data points could not tell them apart.
-	for _, name := range sortedKeys(md.Telemetry.Metrics) {
+	for _, name := range md.Metrics() {
 		got := map[string]bool{}
 		for _, a := range md.Telemetry.Metrics[name].Attributes {
 			if k, ok := keys[a]; ok && got[k] {

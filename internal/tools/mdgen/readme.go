@@ -43,7 +43,7 @@ func telemetryTables(md *Metadata) string {
 		return b.String()
 	}
 	b.WriteString("\n| Attribute | Values | Meaning |\n|---|---|---|\n")
-	for _, name := range sortedKeys(md.Attributes) {
+	for _, name := range md.AttributeNames() {
 		a := md.Attributes[name]
 		values := "any"
 		if len(a.Enum) > 0 {
