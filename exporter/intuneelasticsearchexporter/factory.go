@@ -2,6 +2,7 @@ package intuneelasticsearchexporter
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -63,7 +64,7 @@ func createLogsExporter(ctx context.Context, set exporter.Settings, c component.
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
+	logs, err := exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
@@ -73,4 +74,21 @@ func createLogsExporter(ctx context.Context, set exporter.Settings, c component.
 		// several (a 413 split), so the push as a whole has none.
 		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
 	)
+	if err != nil {
+		return nil, err
+	}
+	return &onceLogs{Logs: logs}, nil
+}
+
+// onceLogs makes Shutdown idempotent, which exporterhelper's is not (its
+// retry sender closes a channel): a second Shutdown would panic.
+type onceLogs struct {
+	exporter.Logs
+	once sync.Once
+	err  error
+}
+
+func (o *onceLogs) Shutdown(ctx context.Context) error {
+	o.once.Do(func() { o.err = o.Logs.Shutdown(ctx) })
+	return o.err
 }
