@@ -37,11 +37,16 @@ func run(root string, check bool, dirs []string) error {
 			return err
 		}
 		for _, c := range changes {
-			verb := "writes"
-			if c.Content == nil {
-				verb = "removes"
+			switch {
+			case check && c.Content == nil:
+				fmt.Printf("mdgen: %s is no longer generated\n", c.Path)
+			case check:
+				fmt.Printf("mdgen: %s is out of date\n", c.Path)
+			case c.Content == nil:
+				fmt.Printf("mdgen removes %s\n", c.Path)
+			default:
+				fmt.Printf("mdgen writes %s\n", c.Path)
 			}
-			fmt.Printf("mdgen %s %s\n", verb, c.Path)
 		}
 		stale += len(changes)
 		if !check {
