@@ -212,36 +212,8 @@ func inOrder[V any](order []string, m map[string]V) []string {
 }
 
 func (md *Metadata) validate() error {
-	var errs []error
+	errs := md.validateStatus()
 	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !typePattern.MatchString(md.Type) {
-		fail("type: %q is not a component type (a letter, then letters, digits or _)", md.Type)
-	}
-	if !slices.Contains(classes, md.Status.Class) {
-		fail("status.class: %q is not one of %s", md.Status.Class, strings.Join(classes, ", "))
-	}
-	if len(md.Status.Stability) == 0 {
-		fail("status.stability: missing; say the stability of each signal, e.g. alpha: [logs]")
-	}
-	seen := map[string]bool{}
-	for level, sigs := range md.Status.Stability {
-		if !slices.Contains(levels, level) {
-			fail("status.stability: %q is not one of %s", level, strings.Join(levels, ", "))
-		}
-		for _, s := range sigs {
-			want := signals
-			if md.Status.Class == "extension" {
-				want = []string{"extension"}
-			}
-			if !slices.Contains(want, s) {
-				fail("status.stability.%s: %q is not one of %s", level, s, strings.Join(want, ", "))
-			}
-			if seen[s] {
-				fail("status.stability: %q is listed twice", s)
-			}
-			seen[s] = true
-		}
-	}
 	used := map[string]bool{}
 	for _, name := range md.Metrics() {
 		m := md.Telemetry.Metrics[name]
@@ -260,6 +232,8 @@ func (md *Metadata) validate() error {
 			fail("attributes.%s: use lower-case letters, digits and _", name)
 		case a.Description == "":
 			fail("attributes.%s: description is missing", name)
+		case strings.ContainsAny(a.Description, "\r\n|"):
+			fail("attributes.%s: description must be one line without | (it fills a README table row)", name)
 		case a.Type != "string":
 			fail("attributes.%s: type %q is not supported; use string", name, a.Type)
 		case !used[name]:
@@ -281,10 +255,44 @@ func (md *Metadata) validate() error {
 			got[keys[a]] = true
 		}
 	}
+	return errors.Join(errs...)
+}
+
+func (md *Metadata) validateStatus() []error {
+	var errs []error
+	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !typePattern.MatchString(md.Type) {
+		fail("type: %q is not a component type (a letter, then letters, digits or _)", md.Type)
+	}
+	if !slices.Contains(classes, md.Status.Class) {
+		fail("status.class: %q is not one of %s", md.Status.Class, strings.Join(classes, ", "))
+	}
+	if len(md.Status.Stability) == 0 {
+		fail("status.stability: missing; say the stability of each signal, e.g. alpha: [logs]")
+	}
+	want := signals
+	if md.Status.Class == "extension" {
+		want = []string{"extension"}
+	}
+	seen := map[string]bool{}
+	for level, sigs := range md.Status.Stability {
+		if !slices.Contains(levels, level) {
+			fail("status.stability: %q is not one of %s", level, strings.Join(levels, ", "))
+		}
+		for _, s := range sigs {
+			if !slices.Contains(want, s) {
+				fail("status.stability.%s: %q is not one of %s", level, s, strings.Join(want, ", "))
+			}
+			if seen[s] {
+				fail("status.stability: %q is listed twice", s)
+			}
+			seen[s] = true
+		}
+	}
 	if md.Status.Class == "extension" && md.Tests.ExpectConsumerError {
 		fail("tests.expect_consumer_error: an extension consumes no data")
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func (m Metric) validate(name string, attrs map[string]Attribute) []error {
