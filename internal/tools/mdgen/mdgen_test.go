@@ -153,6 +153,24 @@ func f(tb *B, t *tel) {
 	}
 }
 
+func TestHandMadeInstruments(t *testing.T) {
+	dir := t.TempDir()
+	md := &Metadata{Dir: dir}
+	write(t, filepath.Join(dir, "ok.go"), "package sample\nfunc f(tb *B) { tb.SampleSent.Add(nil, 1) }\n")
+	write(t, filepath.Join(dir, "ok_test.go"), "package sample\nfunc g(m M) { m.Int64Counter(\"x\") }\n")
+	if got, err := HandMadeInstruments(md); err != nil || len(got) != 0 {
+		t.Fatalf("found %v, %v in code without hand-made instruments", got, err)
+	}
+	write(t, filepath.Join(dir, "bad.go"), "package sample\nfunc h(set S) { m := set.MeterProvider.Meter(\"s\"); m.Float64Histogram(\"y\") }\n")
+	got, err := HandMadeInstruments(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !strings.HasSuffix(got[0], ": Meter") || !strings.HasSuffix(got[1], ": Float64Histogram") {
+		t.Errorf("found %v, want the Meter and Float64Histogram calls", got)
+	}
+}
+
 func TestReadmeNeedsMarkers(t *testing.T) {
 	md, err := Parse([]byte(validYAML))
 	if err != nil {

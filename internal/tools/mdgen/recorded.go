@@ -38,21 +38,7 @@ func Unrecorded(md *Metadata) ([]string, error) {
 			aliases[sel.Sel.Name] = append(aliases[sel.Sel.Name], name)
 		}
 	}
-	err := filepath.WalkDir(md.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "metadata" || d.Name() == "metadatatest") {
-			return filepath.SkipDir
-		}
-		name := d.Name()
-		if d.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "generated_") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
+	err := walkSources(md.Dir, func(_ *token.FileSet, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.AssignStmt:
@@ -78,7 +64,6 @@ func Unrecorded(md *Metadata) ([]string, error) {
 			}
 			return true
 		})
-		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -105,4 +90,63 @@ func lastName(e ast.Expr) string {
 		return e.Sel.Name
 	}
 	return ""
+}
+
+// instrumentConstructors are the metric.Meter methods that create
+// instruments.
+var instrumentConstructors = map[string]bool{}
+
+func init() {
+	for _, n := range []string{"Int64", "Float64"} {
+		for _, k := range []string{"Counter", "UpDownCounter", "Histogram", "Gauge",
+			"ObservableCounter", "ObservableUpDownCounter", "ObservableGauge"} {
+			instrumentConstructors[n+k] = true
+		}
+	}
+}
+
+// HandMadeInstruments returns the places where the component's own code
+// gets a meter or creates an instrument instead of using the generated
+// TelemetryBuilder: a metric made there would be missing from
+// metadata.yaml and the README.
+func HandMadeInstruments(md *Metadata) ([]string, error) {
+	var found []string
+	err := walkSources(md.Dir, func(fset *token.FileSet, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Meter" || instrumentConstructors[sel.Sel.Name]) {
+				found = append(found, fset.Position(call.Pos()).String()+": "+sel.Sel.Name)
+			}
+			return true
+		})
+	})
+	return found, err
+}
+
+// walkSources parses the component's non-test, non-generated Go files,
+// its subpackages' too, leaving out testdata and the generated metadata
+// packages.
+func walkSources(dir string, visit func(*token.FileSet, *ast.File)) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "metadata" || d.Name() == "metadatatest") {
+			return filepath.SkipDir
+		}
+		name := d.Name()
+		if d.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "generated_") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		visit(fset, f)
+		return nil
+	})
 }

@@ -56,3 +56,18 @@ func TestEveryDeclaredMetricIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// Components create instruments only through the generated
+// TelemetryBuilder, so every metric they record is declared in
+// metadata.yaml.
+func TestNoHandMadeInstruments(t *testing.T) {
+	for _, md := range components(t) {
+		found, err := HandMadeInstruments(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range found {
+			t.Errorf("%s: create instruments through metadata.NewTelemetryBuilder only: declare the metric in metadata.yaml and run `make generate`", f)
+		}
+	}
+}
