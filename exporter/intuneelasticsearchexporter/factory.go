@@ -2,7 +2,6 @@ package intuneelasticsearchexporter
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -14,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/internal/sendqueue"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
@@ -69,26 +69,13 @@ func createLogsExporter(ctx context.Context, set exporter.Settings, c component.
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		exporterhelper.WithQueue(cfg.QueueBatchConfig),
-		exporterhelper.WithRetry(cfg.BackOffConfig),
+		exporterhelper.WithRetry(e.retry),
 		// Each HTTP request has the timeout setting; a push may make
-		// several (a 413 split), so the push as a whole has none.
+		// several (a 413 split, resends), so the push as a whole has none.
 		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
 	)
 	if err != nil {
 		return nil, err
 	}
-	return &onceLogs{Logs: logs}, nil
-}
-
-// onceLogs makes Shutdown idempotent, which exporterhelper's is not (its
-// retry sender closes a channel): a second Shutdown would panic.
-type onceLogs struct {
-	exporter.Logs
-	once sync.Once
-	err  error
-}
-
-func (o *onceLogs) Shutdown(ctx context.Context) error {
-	o.once.Do(func() { o.err = o.Logs.Shutdown(ctx) })
-	return o.err
+	return delivery.WrapLogs(logs, e.stop), nil
 }

@@ -21,7 +21,7 @@ var declared = []struct {
 }{
 	{name: "otelcol_intune_hec_events_delivered", attrs: map[string][]string{}},
 	{name: "otelcol_intune_hec_events_retried", attrs: map[string][]string{
-		"reason": {"transport", "throttled", "server_error", "ack_timeout", "shutdown"},
+		"reason": {"transport", "throttled", "server_error", "credentials", "ack_timeout", "shutdown"},
 	}},
 	{name: "otelcol_intune_hec_events_dead_lettered", attrs: map[string][]string{
 		"reason": {"oversize", "invalid_event", "incorrect_index", "request_too_large", "configuration"},
