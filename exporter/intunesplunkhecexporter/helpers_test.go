@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadatatest"
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
@@ -126,9 +127,11 @@ func (te *testExporter) deadLetters(t *testing.T) []deadletter.Entry {
 }
 
 // counter sums a counter's points whose attributes include every given
-// key=value pair.
+// key=value pair. It fails t when any metric carries attributes
+// metadata.yaml does not declare.
 func (te *testExporter) counter(t *testing.T, name string, kv ...string) int64 {
 	t.Helper()
+	metadatatest.AssertDeclared(t, te.tel)
 	m, err := te.tel.GetMetric(name)
 	if err != nil {
 		return 0
