@@ -92,7 +92,9 @@ FUZZ_TARGETS = \
 	./internal/testsupport/esbulktest/:FuzzFastAction \
 	./exporter/intunesplunkhecexporter/:FuzzClassify \
 	./exporter/intunesplunkhecexporter/:FuzzTruncateEvent \
-	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint
+	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint \
+	./internal/configcheck/:FuzzUnmarshal \
+	./internal/configcheck/:FuzzParseDuration
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
