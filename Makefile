@@ -104,7 +104,9 @@ FUZZ_TARGETS = \
 	./exporter/intuneelasticsearchexporter/:FuzzClassifyBulk \
 	./internal/delivery/:FuzzClip \
 	./exporter/intunesplunkhecexporter/:FuzzTruncateEvent \
-	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint
+	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint \
+	./internal/configcheck/:FuzzUnmarshal \
+	./internal/configcheck/:FuzzParseDuration
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
