@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build build-windows dist dist-check run validate test bench lint docs golden samples content hecpeer fuzz ci FORCE
+.PHONY: all build build-windows dist dist-check run validate test bench lint docs generate golden samples content hecpeer fuzz ci FORCE
 
 all: lint test
 
@@ -54,10 +54,19 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./receiver/... ./cmd/...
+	@# Windows-only code (the channel binding) type-checked with its tests;
+	@# no Windows here to run them.
+	GOOS=windows $(GO) test -c -o .build/wintest/ ./receiver/intuneconnectorreceiver/...
 	@# -e: the tests of some dependencies import modules the proxy does not
 	@# serve; they are never built here. A diff means go.mod or go.sum is stale.
 	@mkdir -p .build
 	$(GO) mod tidy -e -diff >.build/tidy.diff 2>/dev/null || { cat .build/tidy.diff; echo "go.mod/go.sum are not tidy: run go mod tidy -e"; exit 1; }
+	$(GO) run ./internal/tools/mdgen/cmd -check
+
+# Each component's internal/metadata, internal/metadatatest, lifecycle
+# tests and README telemetry tables, from its metadata.yaml.
+generate:
+	$(GO) run ./internal/tools/mdgen/cmd
 
 docs:
 	$(GO) run ./internal/tools/docgen/cmd README.md
@@ -85,14 +94,19 @@ FUZZ_TARGETS = \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
-	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
+	./receiver/intuneconnectorreceiver/internal/checkpoint/:FuzzParse \
+	./receiver/intuneconnectorreceiver/:FuzzBookmarkRecordID \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \
 	./internal/testsupport/esbulktest/:FuzzParseBulk \
 	./internal/testsupport/esbulktest/:FuzzFastAction \
 	./exporter/intunesplunkhecexporter/:FuzzClassify \
+	./exporter/intuneelasticsearchexporter/:FuzzClassifyBulk \
+	./internal/delivery/:FuzzClip \
 	./exporter/intunesplunkhecexporter/:FuzzTruncateEvent \
-	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint
+	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint \
+	./internal/configcheck/:FuzzUnmarshal \
+	./internal/configcheck/:FuzzParseDuration
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
