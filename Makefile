@@ -119,3 +119,9 @@ fuzz:
 # The version is builder-config.yaml's dist::version, which the collector
 # reports; intunectl gets it at link time.
 VERSION = $(shell awk '/^dist:/ {d=1; next} /^[^ \#]/ {d=0} d && $$1 == "version:" {print $$2}' builder-config.yaml)
+
+.PHONY: package package-check ownbuild-check
+
+# Into dist/ (PACKAGE_OUT to change); needs wixl msitools faketime zip.
+package:
+	packaging/build.sh
