@@ -125,3 +125,9 @@ VERSION = $(shell awk '/^dist:/ {d=1; next} /^[^ \#]/ {d=0} d && $$1 == "version
 # Into dist/ (PACKAGE_OUT to change); needs wixl msitools faketime zip.
 package:
 	packaging/build.sh
+
+# What CI checks, including a second build compared byte for byte; installs
+# and purges the .deb as root or with passwordless sudo (PACKAGE_INSTALL=
+# required makes a skipped install a failure).
+package-check:
+	packaging/check.sh --rebuild
