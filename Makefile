@@ -131,3 +131,8 @@ package:
 # required makes a skipped install a failure).
 package-check:
 	packaging/check.sh --rebuild
+
+# The README's "Adding our components to your own collector build" snippet,
+# built with ocb against this checkout.
+ownbuild-check:
+	test/ownbuild/run.sh
