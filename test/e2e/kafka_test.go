@@ -174,6 +174,12 @@ func (r *kafkaRun) emitted() int {
 	return int(sum(metrics(r.t, r.agentMetrics), "otelcol_intune_receiver_events_emitted"))
 }
 
+// sent is how many log records the agent's Kafka exporter sent since the
+// agent started.
+func (r *kafkaRun) sent() int {
+	return int(sum(metrics(r.t, r.agentMetrics), `otelcol_exporter_sent_log_records{exporter="kafka"}`))
+}
+
 // killGateway delivers the first export while the gateway is killed
 // twice: first with Elasticsearch down and its Elasticsearch queue cut to
 // 2,000 records, so that it is inside the pipeline call for a Kafka message
@@ -184,8 +190,13 @@ func (r *kafkaRun) killGateway() {
 	start := time.Now()
 	r.startGateway("--set=exporters::intune_elasticsearch::sending_queue::queue_size=2000")
 	r.startAgent()
-	// Settled for 3 s, longer than the receiver's 1 s autocommit: a mark
-	// made for the blocked message would have been committed by now.
+	// Once the whole export is in Kafka, only the full queue can hold the
+	// gateway back. Settled for 3 s, longer than the receiver's 1 s
+	// autocommit: a mark made for the blocked message is committed by then.
+	waitFor(t, 2*time.Minute, "the agent to send the first export to Kafka", func() bool {
+		r.agent.alive()
+		return serving(r.agentMetrics) && r.sent() >= kafkaFirst
+	})
 	held := waitSettled(t, 2*time.Minute, 3*time.Second, "the gateway to stop taking records while Elasticsearch is down", 1, func() int {
 		r.gw.alive()
 		r.agent.alive()
