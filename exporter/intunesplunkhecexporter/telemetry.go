@@ -2,7 +2,6 @@ package intunesplunkhecexporter
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	"go.opentelemetry.io/collector/component"
@@ -28,6 +27,9 @@ const (
 	reasonCredentials = "credentials"
 )
 
+// telemetry records the exporter's metrics. The instruments, with their
+// names, units, descriptions and buckets, come from metadata.yaml through
+// internal/metadata.
 type telemetry struct {
 	delivered    metric.Int64Counter
 	retried      metric.Int64Counter
@@ -38,29 +40,18 @@ type telemetry struct {
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
-	m := set.MeterProvider.Meter(metadata.ScopeName)
-	var t telemetry
-	var errs, err error
-	t.delivered, err = m.Int64Counter("otelcol_intune_hec_events_delivered",
-		metric.WithDescription("Events HEC accepted (and, with ack.enabled, acknowledged as indexed)."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.retried, err = m.Int64Counter("otelcol_intune_hec_events_retried",
-		metric.WithDescription("Events handed back to the sending queue for another attempt, by reason."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.deadLettered, err = m.Int64Counter("otelcol_intune_hec_events_dead_lettered",
-		metric.WithDescription("Events refused for good and written to the dead-letter file (or only logged without one), by reason."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.failed, err = m.Int64Counter("otelcol_intune_hec_events_failed",
-		metric.WithDescription("Events in requests HEC answered with an error, by HEC code and HTTP status."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.truncated, err = m.Int64Counter("otelcol_intune_hec_events_truncated",
-		metric.WithDescription("Events larger than max_event_size sent truncated (oversize = truncate)."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.ackLatency, err = m.Float64Histogram("otelcol_intune_hec_ack_latency",
-		metric.WithDescription("Time from HEC accepting a request to its indexer acknowledgement."), metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
-	errs = errors.Join(errs, err)
-	return &t, errs
+	tb, err := metadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	return &telemetry{
+		delivered:    tb.IntuneHecEventsDelivered,
+		retried:      tb.IntuneHecEventsRetried,
+		deadLettered: tb.IntuneHecEventsDeadLettered,
+		failed:       tb.IntuneHecEventsFailed,
+		truncated:    tb.IntuneHecEventsTruncated,
+		ackLatency:   tb.IntuneHecAckLatency,
+	}, nil
 }
 
 func (t *telemetry) addDelivered(ctx context.Context, n int) {
