@@ -317,16 +317,22 @@ func (x *enrichment) stageWinlog(a *attrList, v *stagedValues) {
 		v.dataIn(a, AttrWinlogEventData, x.d.Data)
 	}
 	a.str(AttrWinlogEventID, strconv.FormatUint(uint64(ev.EventID), 10))
-	if len(ev.KeywordsText) > 0 {
+	switch {
+	case len(ev.KeywordsText) > 0:
 		v.strsIn(a, AttrWinlogKeywords, ev.KeywordsText)
-	} else if ev.Keywords != 0 {
-		a.add(stagedAttr{key: AttrWinlogKeywords, kind: kindStrOne, s: "0x" + strconv.FormatUint(ev.Keywords, 16)})
+	case ev.Keywords != 0:
+		if one, list := keywordNames(ev.Keywords); list != nil {
+			v.strsIn(a, AttrWinlogKeywords, list)
+		} else {
+			a.add(stagedAttr{key: AttrWinlogKeywords, kind: kindStrOne, s: one})
+		}
 	}
-	a.int(AttrWinlogLevel, int64(ev.Level))
-	if ev.OpcodeText != "" {
+	a.str(AttrWinlogLevel, winlogLevel(ev))
+	switch {
+	case ev.OpcodeText != "":
 		a.str(AttrWinlogOpcode, ev.OpcodeText)
-	} else if ev.Opcode != nil {
-		a.str(AttrWinlogOpcode, strconv.FormatUint(uint64(*ev.Opcode), 10))
+	case ev.Opcode != nil:
+		a.str(AttrWinlogOpcode, firstNonEmpty(opcodeName(*ev.Opcode), strconv.FormatUint(uint64(*ev.Opcode), 10)))
 	}
 	if ev.ProcessID != nil {
 		a.int(AttrWinlogProcessPID, int64(*ev.ProcessID))
@@ -340,16 +346,21 @@ func (x *enrichment) stageWinlog(a *attrList, v *stagedValues) {
 		a.str(AttrWinlogRecordID, strconv.FormatUint(ev.RecordID, 10))
 	}
 	a.nonEmpty(AttrWinlogRelatedActivityID, ev.RelatedActivityID)
-	if ev.TaskText != "" {
+	switch {
+	case ev.TaskText != "":
 		a.str(AttrWinlogTask, ev.TaskText)
-	} else if ev.Task != 0 {
+	case ev.Task == 0:
+		a.str(AttrWinlogTask, taskNone)
+	default:
 		a.str(AttrWinlogTask, strconv.FormatUint(uint64(ev.Task), 10))
 	}
 	a.nonEmpty(AttrWinlogUserIdentifier, ev.UserSID)
 	if len(ev.UserData) > 0 {
 		v.dataIn(a, AttrWinlogUserData, ev.UserData)
 	}
-	if ev.Version != nil {
+	// Version 0 is left out, as Winlogbeat does: exports and receivers
+	// disagree on whether an event without <Version> has one.
+	if ev.Version != nil && *ev.Version != 0 {
 		a.int(AttrWinlogVersion, int64(*ev.Version))
 	}
 }

@@ -54,7 +54,7 @@ func TestESFieldType(t *testing.T) {
 		{"code is keyword", "event.code", ESKeyword, true},
 		{"diagnostic code is keyword", "intune.diagnostic.code", ESKeyword, true},
 		{"severity is long", "event.severity", ESLong, true},
-		{"windows level is long", "winlog.level", ESLong, true},
+		{"windows level is a keyword", "winlog.level", ESKeyword, true},
 		{"matched is boolean", "intune.matched", ESBoolean, true},
 		{"message is text", "message", ESText, true},
 		{"message keyword", "message.keyword", ESKeyword, true},
