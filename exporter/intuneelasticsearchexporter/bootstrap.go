@@ -105,14 +105,22 @@ func bootstrapSteps(cfg *Config) ([]bootStep, error) {
 	errs = append(errs, add("component template "+name+"@settings", "/_component_template/"+url.PathEscape(name+"@settings"),
 		map[string]any{"template": map[string]any{"settings": settings}}, false))
 
+	var dynamic []any
+	for _, t := range mapping.ESDynamicTemplates() {
+		dynamic = append(dynamic, t)
+	}
+	// Fields outside the contract (resource attributes of other sources)
+	// are keywords, not text with a keyword sub-field.
+	dynamic = append(dynamic, map[string]any{"strings_as_keyword": map[string]any{
+		"match_mapping_type": "string",
+		"mapping":            map[string]any{"type": "keyword", "ignore_above": 1024},
+	}})
 	mappings := map[string]any{
-		// Fields outside the contract (resource attributes of other
-		// sources) are keywords, not text with a keyword sub-field.
-		"dynamic_templates": []any{map[string]any{"strings_as_keyword": map[string]any{
-			"match_mapping_type": "string",
-			"mapping":            map[string]any{"type": "keyword", "ignore_above": 1024},
-		}}},
-		"properties": mapping.ESProperties(),
+		// Every date the documents carry is mapped; a string that looks
+		// like one stays a string, as in Winlogbeat's indices.
+		"date_detection":    false,
+		"dynamic_templates": dynamic,
+		"properties":        mapping.ESProperties(),
 	}
 	errs = append(errs, add("component template "+name+"@mappings", "/_component_template/"+url.PathEscape(name+"@mappings"),
 		map[string]any{"template": map[string]any{"mappings": mappings}}, false))
