@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/schemacheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -64,6 +65,22 @@ func TestBootstrapInstallsOnceAndIsIdempotent(t *testing.T) {
 	gotProps, _ := json.Marshal(mappings.Template.Mappings.Properties)
 	if string(gotProps) != string(wantProps) {
 		t.Errorf("mappings differ from mapping.ESProperties:\n got %s\nwant %s", gotProps, wantProps)
+	}
+	// And what was installed, dynamic templates included, agrees with
+	// ECS and Winlogbeat.
+	var installed struct {
+		Template struct {
+			Mappings map[string]any `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(srv.ComponentTemplate("logs-intune_connector@mappings"), &installed); err != nil {
+		t.Fatal(err)
+	}
+	if p := schemacheck.MustLoad().CheckTemplate(installed.Template.Mappings); len(p) > 0 {
+		t.Errorf("the installed mappings disagree with the ECS and Winlogbeat definitions:\n  %s", strings.Join(p, "\n  "))
+	}
+	if installed.Template.Mappings["date_detection"] != false {
+		t.Errorf("date detection is on: a string that looks like a date would become a date field")
 	}
 	var settings struct {
 		Template struct {

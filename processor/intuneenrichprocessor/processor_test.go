@@ -3,10 +3,12 @@ package intuneenrichprocessor
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/schemacheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -421,5 +424,30 @@ func TestOtherReceiversAttributesKept(t *testing.T) {
 	}
 	if v, _ := got.Get(mapping.AttrEventAction); v.Str() != "StartedConnectorService" {
 		t.Errorf("not enriched: %v", got.AsRaw())
+	}
+}
+
+// TestGoldenShapesConform checks the processor's golden ECS documents
+// against the ECS and Winlogbeat definitions (internal/testsupport/
+// schemacheck), as the mapping's golden documents are.
+func TestGoldenShapesConform(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "golden.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := schemacheck.MustLoad()
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i, line := range lines {
+		shape, doc, _ := strings.Cut(line, " ")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if p := facts.CheckDocument(m); len(p) > 0 {
+			t.Errorf("line %d (%s):\n  %s", i+1, shape, strings.Join(p, "\n  "))
+		}
+	}
+	if len(lines) < len(shapes) {
+		t.Fatalf("%d golden documents for %d shapes", len(lines), len(shapes))
 	}
 }
