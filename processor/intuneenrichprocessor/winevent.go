@@ -21,10 +21,18 @@ import (
 //	event_data, user_data {name, data}, rendering_info {...}
 //
 // level, task, opcode and keywords hold the rendered names when Windows
-// rendered them and the raw numbers otherwise. event_data comes in two
-// shapes across versions: a map {Name: value, paramN: unnamed, binary,
-// name} and an array form {data: [{Name: value}, ...], binary}, where older
-// versions key unnamed items with "". Both are read here.
+// rendered them and the raw numbers otherwise. Releases differ (the
+// processor tests build each release's shape):
+//   - v0.130 writes no version, no rendering_info and no user_data, and
+//     event_data as {data: [{Name: value}, ...], binary}, unnamed items
+//     keyed "".
+//   - v0.149 on write version always, 0 for an event without <Version>;
+//     enrichment leaves version 0 out, so both give the receiver's record.
+//   - v0.165 adds rendering_info and user_data, and writes event_data as a
+//     map {Name: value, paramN: unnamed, binary, name} by default (the
+//     array form with event_data_format: array). Its user_data.data
+//     arrives as text: the stanza converter has no case for the map of
+//     strings it is built from, so UserData items cannot be read back.
 
 var errNotWindowsEvent = errors.New("body is not a windowseventlog event")
 
@@ -183,6 +191,8 @@ func readContext(m pcommon.Map, ev *wineventlog.Event) {
 	}
 }
 
+// readUserData reads user_data {name, data}; a data that is not a map
+// (v0.165's text, see above) is passed over.
 func readUserData(m pcommon.Map, ev *wineventlog.Event) {
 	ud, ok := m.Get("user_data")
 	if !ok || ud.Type() != pcommon.ValueTypeMap {
