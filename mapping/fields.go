@@ -124,7 +124,7 @@ var Fields = []FieldSpec{
 	{AttrWinlogProviderName, TypeString, false, "Provider name."},
 	{AttrWinlogProviderGUID, TypeString, false, "Provider GUID, upper case with braces."},
 	{AttrWinlogRecordID, TypeString, false, "Event record ID, as text."},
-	{AttrWinlogLevel, TypeString, true, "Level name, lower case, as Winlogbeat writes it: critical, error, warning, information (levels 4 and 0), verbose; a provider's own level by its rendered name, else its number."},
+	{AttrWinlogLevel, TypeString, true, "Level name, lower case, as Winlogbeat writes it: critical, error, warning, information (levels 4 and 0), verbose; other levels by the name Windows rendered, else their number."},
 	{AttrWinlogVersion, TypeInt, false, "Event version; absent when 0, as in Winlogbeat."},
 	{AttrWinlogTask, TypeString, false, "Task as rendered by Windows, else None for task 0, else the task number."},
 	{AttrWinlogOpcode, TypeString, false, "Opcode as rendered by Windows, else its standard name (Info, Start, Stop, ...), else the opcode number."},
