@@ -63,7 +63,7 @@ type Attr struct{ Key, Value string }
 // code and check it against the entry, decide the severity, write the error
 // text, then stage the attributes in tree order.
 func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra []Attr) Result {
-	x := enrichment{ev: ev}
+	x := enrichment{ev: ev, idText: strconv.FormatUint(uint64(ev.EventID), 10)}
 	en.match(&x)
 	x.extractDetails()
 	en.lookUpCode(&x)
@@ -96,11 +96,14 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 // enrichment is one event on its way to a record: what each step of
 // EnrichWith found, for the steps after it. It lives on the stack.
 type enrichment struct {
-	ev    *wineventlog.Event
-	entry *EventEntry // nil for events the catalog does not know
-	gen   Generation
-	d     Details
-	res   Result
+	ev *wineventlog.Event
+	// idText is the event ID as text, for event.code and
+	// winlog.event_id: formatted once, as it allocates.
+	idText string
+	entry  *EventEntry // nil for events the catalog does not know
+	gen    Generation
+	d      Details
+	res    Result
 
 	code     *CodeEntry // nil when the code is not in the catalog
 	codeText string     // the code in canonical form, or as written
@@ -153,7 +156,7 @@ func (x *enrichment) extractDetails() {
 func (x *enrichment) checkMetricName() {
 	if m := x.d.Metric; m != nil && x.entry != nil && m.Name != "" && !x.entry.hasName(m.Name) {
 		x.warnings = append(x.warnings, "metric name "+strconv.Quote(m.Name)+" differs from the catalog name "+
-			x.entry.Name+" for event "+strconv.FormatUint(uint64(x.ev.EventID), 10))
+			x.entry.Name+" for event "+x.idText)
 	}
 }
 
@@ -252,7 +255,7 @@ func (en *Enricher) stageEvent(x *enrichment, a *attrList) {
 	if x.entry != nil {
 		a.str(AttrEventAction, x.entry.Name)
 	}
-	a.str(AttrEventCode, strconv.FormatUint(uint64(ev.EventID), 10))
+	a.str(AttrEventCode, x.idText)
 	a.str(AttrEventDataset, EventDataset)
 	a.str(AttrEventID, Fingerprint(ev))
 	a.str(AttrEventKind, EventKind)
@@ -316,7 +319,7 @@ func (x *enrichment) stageWinlog(a *attrList, v *stagedValues) {
 	if len(x.d.Data) > 0 {
 		v.dataIn(a, AttrWinlogEventData, x.d.Data)
 	}
-	a.str(AttrWinlogEventID, strconv.FormatUint(uint64(ev.EventID), 10))
+	a.str(AttrWinlogEventID, x.idText)
 	switch {
 	case len(ev.KeywordsText) > 0:
 		v.strsIn(a, AttrWinlogKeywords, ev.KeywordsText)
