@@ -91,6 +91,8 @@ FUZZ_TARGETS = \
 	./internal/testsupport/esbulktest/:FuzzParseBulk \
 	./internal/testsupport/esbulktest/:FuzzFastAction \
 	./exporter/intunesplunkhecexporter/:FuzzClassify \
+	./exporter/intuneelasticsearchexporter/:FuzzClassifyBulk \
+	./internal/delivery/:FuzzClip \
 	./exporter/intunesplunkhecexporter/:FuzzTruncateEvent \
 	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint
 

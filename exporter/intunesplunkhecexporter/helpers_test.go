@@ -78,7 +78,7 @@ func newTestExporterURL(t *testing.T, url string, mutate func(*Config)) *testExp
 	cfg.DeadLetter.Path = filepath.Join(t.TempDir(), "dead.jsonl")
 	cfg.MaxEventSize = 8 << 10
 	cfg.Ack.PollInterval = 5e6 // 5ms
-	cfg.Ack.Timeout = 5e8      // 500ms
+	cfg.Ack.Timeout = 10e9     // 10s: long enough on a loaded machine; tests of the timeout set their own
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
 )
@@ -28,6 +24,8 @@ const (
 	reasonServer     = "server_error"
 	reasonAckTimeout = "ack_timeout"
 	reasonShutdown   = "shutdown"
+	// reasonCredentials: HEC refused the token; the events wait for a fix.
+	reasonCredentials = "credentials"
 )
 
 type telemetry struct {
@@ -84,48 +82,6 @@ func (t *telemetry) addDeadLettered(ctx context.Context, n int, reason string) {
 func (t *telemetry) addFailed(ctx context.Context, n int, v verdict) {
 	t.failed.Add(ctx, int64(n), metric.WithAttributes(
 		attribute.String("hec_code", v.codeLabel()),
-		attribute.String("http_status", strconv.Itoa(v.status)),
+		attribute.String("http_status", strconv.Itoa(v.Status)),
 	))
-}
-
-// logLimiter lets one line per key through every interval and says how
-// many were held back, so a flood of bad events cannot flood the log.
-type logLimiter struct {
-	mu       sync.Mutex
-	interval time.Duration
-	last     map[string]time.Time
-	held     map[string]int
-}
-
-func newLogLimiter(interval time.Duration) *logLimiter {
-	return &logLimiter{interval: interval, last: map[string]time.Time{}, held: map[string]int{}}
-}
-
-// allow reports whether to log now, and how many lines for key were
-// suppressed since the last one.
-func (l *logLimiter) allow(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if t, ok := l.last[key]; ok && now.Sub(t) < l.interval {
-		l.held[key]++
-		return false, 0
-	}
-	l.last[key] = now
-	n := l.held[key]
-	l.held[key] = 0
-	return true, n
-}
-
-func (l *logLimiter) log(logger *zap.Logger, level zapcore.Level, key, msg string, fields ...zap.Field) {
-	ok, held := l.allow(key)
-	if !ok {
-		return
-	}
-	if held > 0 {
-		fields = append(fields, zap.Int("similar_messages_suppressed", held))
-	}
-	if ce := logger.Check(level, msg); ce != nil {
-		ce.Write(fields...)
-	}
 }
