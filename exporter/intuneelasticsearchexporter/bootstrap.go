@@ -327,7 +327,7 @@ func (b *bootstrapper) refused(status int, body []byte, verb, what string) error
 		return permanent(fmt.Errorf("bootstrap: the cluster offers no ILM (410: %s), as Elasticsearch Serverless does not; "+
 			"set bootstrap::lifecycle: data_stream_lifecycle (or none)", reason))
 	case status == http.StatusForbidden && b.serverless:
-		return permanent(fmt.Errorf("bootstrap: the credentials may not %s %s (403: %s); grant the cluster privilege manage_index_templates "+
+		return authFailure(fmt.Errorf("bootstrap: the credentials may not %s %s (403: %s); grant the cluster privilege manage_index_templates "+
 			"(and manage_pipeline for bootstrap::pipeline_file), or set bootstrap::enabled: false and have an administrator install the templates (see the README)", verb, what, reason))
 	case status == http.StatusUnauthorized:
 		return authFailure(fmt.Errorf("bootstrap: Elasticsearch refused the credentials (401: %s); check api_key, user and password, or bearer_token", reason))

@@ -433,3 +433,14 @@ func startObserved(t *testing.T, cfg *Config) (*harness, *observer.ObservedLogs)
 	}
 	return &harness{exp: exp, tel: tel}, logs
 }
+
+// On Serverless there is no manage_ilm privilege to grant: a refusal
+// names only what exists there.
+func TestBootstrapServerlessForbidden(t *testing.T) {
+	srv := startServer(t, esbulktest.Options{Serverless: true})
+	srv.FailRequests(esbulktest.RequestFault{Path: "/_component_template", Method: "PUT", Status: 403})
+	_, err := tryStart(t, testConfig(srv), testHost{})
+	if err == nil || !strings.Contains(err.Error(), "manage_index_templates") || strings.Contains(err.Error(), "manage_ilm") {
+		t.Fatalf("start error %v, want one naming manage_index_templates and not manage_ilm", err)
+	}
+}
