@@ -253,7 +253,7 @@ while read -r name default inenv secret; do
 done <packaging/windows/settings.tsv
 start_conditions() {
   local c
-  for c in agent.yaml agent-gateway-pool.yaml elasticsearch.yaml splunk.yaml gateway.yaml; do
+  for c in agent.yaml agent-gateway-pool.yaml elasticsearch.yaml splunk.yaml gateway.yaml agent-kafka.yaml gateway-kafka.yaml; do
     rows InstallExecuteSequence | grep -qP "^Start[A-Za-z]+\tNOT START_SERVICE AND CONFIG=\"\Q$c\E\" AND " || { echo "no start condition for $c"; return 1; }
   done
 }
