@@ -21,6 +21,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+if [ ! -f "${PACKAGE_OUT:-dist}/SHA256SUMS" ]; then
+  echo "package-check: no packages in ${PACKAGE_OUT:-dist}/ (no SHA256SUMS); run make package first" >&2
+  exit 1
+fi
 out=$(cd "${PACKAGE_OUT:-dist}" && pwd)
 rebuild=no
 [ "${1:-}" = --rebuild ] && rebuild=yes
