@@ -27,6 +27,7 @@ func NewEnricher(cat *Catalog, cfg Config) (*Enricher, error) {
 	if err != nil {
 		return nil, err
 	}
+	cat.derived() // escaped and joined once here, not on the first events
 	return &Enricher{cat: cat, ov: ov, includeOriginal: cfg.IncludeOriginal}, nil
 }
 
@@ -89,7 +90,7 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	}
 	a.flush(lr.Attributes(), &vals)
 
-	lr.Body().SetStr(bodyText(ev, x.entry, x.errMsg))
+	lr.Body().SetStr(en.bodyText(&x))
 	return x.res
 }
 
@@ -369,10 +370,17 @@ func (x *enrichment) stageWinlog(a *attrList, v *stagedValues) {
 }
 
 // bodyText is the record's message: what Windows rendered when the export
-// carries it, otherwise a sentence built from the catalog.
-func bodyText(ev *wineventlog.Event, entry *EventEntry, errMsg string) string {
+// carries it, otherwise a sentence built from the catalog, shared between
+// the records that get the same one.
+func (en *Enricher) bodyText(x *enrichment) string {
+	ev, entry, errMsg := x.ev, x.entry, x.errMsg
 	if m := strings.TrimSpace(ev.Message); m != "" {
 		return m
+	}
+	if entry != nil {
+		if s := en.cat.derived().body(entry, x.code, errMsg); s != "" {
+			return s
+		}
 	}
 	var b strings.Builder
 	if entry != nil {
