@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -415,9 +416,9 @@ func Fingerprint(ev *wineventlog.Event) string {
 		where = ev.ProviderName
 	}
 	var buf [256]byte
-	b := append(buf[:0], strings.ToLower(where)...)
+	b := appendLower(buf[:0], where)
 	b = append(b, 0)
-	b = append(b, strings.ToLower(ev.Computer)...)
+	b = appendLower(b, ev.Computer)
 	b = append(b, 0)
 	b = strconv.AppendUint(b, ev.RecordID, 10)
 	b = append(b, 0)
@@ -426,6 +427,24 @@ func Fingerprint(ev *wineventlog.Event) string {
 	b = strconv.AppendUint(b, uint64(ev.EventID), 10)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
+}
+
+// appendLower appends strings.ToLower(s) without allocating for ASCII
+// text, which channel and computer names almost always are.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 func (e *EventEntry) hasName(n string) bool {
