@@ -101,7 +101,7 @@ measure() {
       exit 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-      echo "$name: only $n of $N documents after 10 minutes" >&2
+      echo "$name: only $n of $N documents after $((600 + N / 1000)) s" >&2
       exit 1
     fi
     sleep 0.05
