@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/xmlesc"
 )
 
 // XMLStyle selects the shape AppendEventXML writes, each matching a Windows
@@ -46,7 +47,7 @@ func (w *xmlWriter) attr(name, value string) {
 	w.b = append(w.b, ' ')
 	w.b = append(w.b, name...)
 	w.b = append(w.b, '=', w.q)
-	w.b = appendEscaped(w.b, value, w.q)
+	w.b = xmlesc.Append(w.b, value, w.q)
 	w.b = append(w.b, w.q)
 }
 
@@ -64,50 +65,10 @@ func (w *xmlWriter) elem(depth int, name, text string) {
 	w.b = append(w.b, '<')
 	w.b = append(w.b, name...)
 	w.b = append(w.b, '>')
-	w.b = appendEscaped(w.b, text, 0)
+	w.b = xmlesc.Append(w.b, text, 0)
 	w.b = append(w.b, "</"...)
 	w.b = append(w.b, name...)
 	w.b = append(w.b, '>')
-}
-
-// appendEscaped escapes text (quote 0) or an attribute value. Characters
-// XML 1.0 cannot carry become character references or U+FFFD.
-func appendEscaped(dst []byte, s string, quote byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		switch {
-		case c == '&':
-			dst = append(dst, "&amp;"...)
-		case c == '<':
-			dst = append(dst, "&lt;"...)
-		case c == '>':
-			dst = append(dst, "&gt;"...)
-		case c == '\'' && quote == '\'':
-			dst = append(dst, "&apos;"...)
-		case c == '"' && quote == '"':
-			dst = append(dst, "&quot;"...)
-		case c == 0:
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
-			dst = append(dst, "&#x"...)
-			dst = strconv.AppendUint(dst, uint64(c), 16)
-			dst = append(dst, ';')
-		default:
-			dst = append(dst, c)
-		}
-		i++
-	}
-	return dst
 }
 
 // appendSystemTime writes 100-ns precision, the resolution of the FILETIME
@@ -211,7 +172,7 @@ func AppendEventXML(dst []byte, ev *Event, style XMLStyle) []byte {
 			w.line(2)
 			if d.Name == "Binary" {
 				w.b = append(w.b, "<Binary>"...)
-				w.b = appendEscaped(w.b, d.Value, 0)
+				w.b = xmlesc.Append(w.b, d.Value, 0)
 				w.b = append(w.b, "</Binary>"...)
 				continue
 			}
@@ -220,7 +181,7 @@ func AppendEventXML(dst []byte, ev *Event, style XMLStyle) []byte {
 				w.attr("Name", d.Name)
 			}
 			w.b = append(w.b, '>')
-			w.b = appendEscaped(w.b, d.Value, 0)
+			w.b = xmlesc.Append(w.b, d.Value, 0)
 			w.b = append(w.b, "</Data>"...)
 		}
 		w.line(1)
@@ -273,7 +234,7 @@ func (w *xmlWriter) userData(ev *Event) {
 	for _, d := range ev.UserData {
 		if d.Name == "" {
 			// The root itself is the leaf: no line break may enter its text.
-			w.b = appendEscaped(w.b, d.Value, 0)
+			w.b = xmlesc.Append(w.b, d.Value, 0)
 			rootText = true
 			continue
 		}
