@@ -95,6 +95,23 @@ func AppendEventXML(dst []byte, ev *Event, style XMLStyle) []byte {
 	w.b = append(w.b, "<Event"...)
 	w.attr("xmlns", eventNS)
 	w.b = append(w.b, '>')
+	w.system(ev)
+	switch {
+	case len(ev.UserData) > 0 || ev.UserDataRoot != "":
+		w.userData(ev)
+	case len(ev.EventData) > 0:
+		w.eventData(ev)
+	}
+	rendered := ev.Message != "" || ev.LevelText != "" || ev.TaskText != "" || ev.OpcodeText != "" || len(ev.KeywordsText) > 0
+	if style == XMLRendered || style == XMLPretty && rendered {
+		w.renderingInfo(ev)
+	}
+	w.line(0)
+	w.b = append(w.b, "</Event>"...)
+	return w.b
+}
+
+func (w *xmlWriter) system(ev *Event) {
 	w.line(1)
 	w.b = append(w.b, "<System>"...)
 
@@ -161,60 +178,55 @@ func AppendEventXML(dst []byte, ev *Event, style XMLStyle) []byte {
 	w.closeEmpty()
 	w.line(1)
 	w.b = append(w.b, "</System>"...)
+}
 
-	switch {
-	case len(ev.UserData) > 0 || ev.UserDataRoot != "":
-		w.userData(ev)
-	case len(ev.EventData) > 0:
-		w.line(1)
-		w.b = append(w.b, "<EventData>"...)
-		for _, d := range ev.EventData {
-			w.line(2)
-			if d.Name == "Binary" {
-				w.b = append(w.b, "<Binary>"...)
-				w.b = xmlesc.Append(w.b, d.Value, 0)
-				w.b = append(w.b, "</Binary>"...)
-				continue
-			}
-			w.b = append(w.b, "<Data"...)
-			if d.Name != "" {
-				w.attr("Name", d.Name)
-			}
-			w.b = append(w.b, '>')
-			w.b = xmlesc.Append(w.b, d.Value, 0)
-			w.b = append(w.b, "</Data>"...)
-		}
-		w.line(1)
-		w.b = append(w.b, "</EventData>"...)
-	}
-
-	rendered := ev.Message != "" || ev.LevelText != "" || ev.TaskText != "" || ev.OpcodeText != "" || len(ev.KeywordsText) > 0
-	if style == XMLRendered || style == XMLPretty && rendered {
-		w.line(1)
-		w.b = append(w.b, "<RenderingInfo"...)
-		w.attr("Culture", "en-US")
-		w.b = append(w.b, '>')
-		w.elem(2, "Message", ev.Message)
-		w.elem(2, "Level", ev.LevelText)
-		w.elem(2, "Task", ev.TaskText)
-		w.elem(2, "Opcode", ev.OpcodeText)
-		w.elem(2, "Channel", ev.Channel)
-		w.elem(2, "Provider", ev.ProviderName)
+func (w *xmlWriter) eventData(ev *Event) {
+	w.line(1)
+	w.b = append(w.b, "<EventData>"...)
+	for _, d := range ev.EventData {
 		w.line(2)
-		w.b = append(w.b, "<Keywords>"...)
-		for _, k := range ev.KeywordsText {
-			w.elem(3, "Keyword", k)
+		if d.Name == "Binary" {
+			w.b = append(w.b, "<Binary>"...)
+			w.b = xmlesc.Append(w.b, d.Value, 0)
+			w.b = append(w.b, "</Binary>"...)
+			continue
 		}
-		if len(ev.KeywordsText) > 0 {
-			w.line(2)
+		w.b = append(w.b, "<Data"...)
+		if d.Name != "" {
+			w.attr("Name", d.Name)
 		}
-		w.b = append(w.b, "</Keywords>"...)
-		w.line(1)
-		w.b = append(w.b, "</RenderingInfo>"...)
+		w.b = append(w.b, '>')
+		w.b = xmlesc.Append(w.b, d.Value, 0)
+		w.b = append(w.b, "</Data>"...)
 	}
-	w.line(0)
-	w.b = append(w.b, "</Event>"...)
-	return w.b
+	w.line(1)
+	w.b = append(w.b, "</EventData>"...)
+}
+
+// renderingInfo writes what wevtutil /f:RenderedXml and Event Viewer add:
+// the message and the names of level, task, opcode and keywords.
+func (w *xmlWriter) renderingInfo(ev *Event) {
+	w.line(1)
+	w.b = append(w.b, "<RenderingInfo"...)
+	w.attr("Culture", "en-US")
+	w.b = append(w.b, '>')
+	w.elem(2, "Message", ev.Message)
+	w.elem(2, "Level", ev.LevelText)
+	w.elem(2, "Task", ev.TaskText)
+	w.elem(2, "Opcode", ev.OpcodeText)
+	w.elem(2, "Channel", ev.Channel)
+	w.elem(2, "Provider", ev.ProviderName)
+	w.line(2)
+	w.b = append(w.b, "<Keywords>"...)
+	for _, k := range ev.KeywordsText {
+		w.elem(3, "Keyword", k)
+	}
+	if len(ev.KeywordsText) > 0 {
+		w.line(2)
+	}
+	w.b = append(w.b, "</Keywords>"...)
+	w.line(1)
+	w.b = append(w.b, "</RenderingInfo>"...)
 }
 
 // userData rebuilds the element tree from the flattened dotted paths.
