@@ -186,7 +186,8 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 			break
 		}
 	}
-	f, enc, bom := detect(src.buf)
+	detected, enc, bom := detect(src.buf)
+	f := detected
 	if f == FormatEVTX || opts.Format == FormatEVTX {
 		return nil, fmt.Errorf("%w: this decoder reads XML and JSON; open the file with the evtx reader instead", ErrEVTX)
 	}
@@ -198,7 +199,7 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 	}
 	// Also with a format given: callers pass on what Detect said, and a
 	// resumed read starts at an event, which none of these markers match.
-	if err := foreignError(src.buf, enc, bom, f == FormatXML); err != nil {
+	if err := foreignError(src.buf, detected, enc, bom); err != nil {
 		return nil, err
 	}
 	if f == FormatUnknown {
@@ -217,22 +218,15 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 
 // Unrecognised explains, as an error wrapping ErrUnknownFormat, why input
 // that starts with prefix and for which Detect said FormatUnknown cannot be
-// read: the kind of export it is when recognisable, and what is accepted.
+// read: what it is when recognisable (an archive, an export that lost the
+// event data), and what is accepted. NewDecoder gives the same
+// explanations, and also refuses XML and JSON that hold no events.
 func Unrecognised(prefix []byte) error {
 	_, enc, bom := detect(prefix)
-	if err := foreignError(prefix, enc, bom, false); err != nil {
+	if err := foreignError(prefix, FormatUnknown, enc, bom); err != nil {
 		return err
 	}
 	return unknownError(prefix)
-}
-
-func foreignError(p []byte, enc encoding, bom int, xmlRoot bool) error {
-	what := foreignExport(p, enc, bom, xmlRoot)
-	if what == "" {
-		return nil
-	}
-	return fmt.Errorf("%w: %s; export the events themselves instead: wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json",
-		ErrUnknownFormat, what)
 }
 
 func unknownError(p []byte) error {
