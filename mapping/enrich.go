@@ -59,9 +59,9 @@ type Attr struct{ Key, Value string }
 func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra []Attr) Result {
 	entry := en.cat.Event(ev.EventID)
 	gen, fromConnector := en.cat.SourceOf(ev.ProviderName, ev.ProviderGUID, ev.Channel)
-	if entry != nil && fromConnector && gen != entry.Generation {
-		// The ID belongs to the other product; an ID match alone is not
-		// enough to attach the wrong meaning.
+	if entry != nil && (fromConnector && gen != entry.Generation || en.cat.foreign(ev, fromConnector)) {
+		// The ID belongs to the other product, or the event to another
+		// log; an ID match alone is not enough to attach the wrong meaning.
 		entry = nil
 	}
 	var fieldNames []string
