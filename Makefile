@@ -85,6 +85,7 @@ FUZZ_TARGETS = \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
+	./mapping/:FuzzRecordFromECS \
 	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \
