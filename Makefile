@@ -87,6 +87,7 @@ FUZZ_TARGETS = \
 	./mapping/:FuzzAppendJSONString \
 	./mapping/:FuzzRecordFromECS \
 	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
+	./internal/deadletter/:FuzzReader \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \
 	./internal/testsupport/esbulktest/:FuzzParseBulk \
