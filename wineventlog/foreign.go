@@ -123,7 +123,7 @@ func foreignJSON(p []byte, enc encoding, bom int) string {
 		}
 		return "the input is JSON, but holds " + jsonValueKind(b[0]) + " where events would be objects"
 	}
-	var first []byte
+	var first []string
 	var jp jsonParser
 	for len(b) > 0 && b[0] == '{' {
 		status, end := frameJSON(b)
@@ -134,15 +134,34 @@ func foreignJSON(p []byte, enc encoding, bom int) string {
 		if perr == nil {
 			return ""
 		}
-		if perr.notEvent && first == nil {
-			first = b[:end]
+		// The parser matches member names regardless of case, as
+		// PowerShell does, so an object of another kind can fail on a
+		// value ("id": "x"); without a single member as PowerShell spells
+		// it, it is not a damaged event either.
+		if names := memberNames(b[:end]); first == nil && (perr.notEvent || !hasEventMember(names)) {
+			first = names
 		}
 		b = bytes.TrimLeft(b[end:], separators)
 	}
 	if first == nil {
 		return ""
 	}
-	return describeJSON(memberNames(first))
+	return describeJSON(first)
+}
+
+// eventMembers are the members by which the parser knows an event, as
+// PowerShell spells them: Get-WinEvent's, then Get-EventLog's.
+var eventMembers = []string{"Id", "ProviderName", "LogName", "RecordId", "TimeCreated", "EventID", "InstanceId", "TimeGenerated"}
+
+func hasEventMember(names []string) bool {
+	for _, n := range names {
+		for _, m := range eventMembers {
+			if n == m {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // describeJSON names what JSON objects with these members are: records

@@ -61,6 +61,9 @@ func TestNonEventInputsAreNamed(t *testing.T) {
 		{"event_viewer_query", "<QueryList>\r\n  <Query Id=\"0\" Path=\"Application\"><Select Path=\"Application\">*</Select></Query>\r\n</QueryList>", "Event Viewer query", instead, true},
 		{"json_objects", "[{\"Name\":\"a\",\"Size\":1},{\"Name\":\"b\",\"Size\":2}]", "members Name, Size", instead, true},
 		{"json_lines", "{\"user\":\"a\"}\n{\"user\":\"b\"}\n", "members user", instead, true},
+		// "id" is Get-WinEvent's Id to a parser that ignores case, but its
+		// value is no event ID and nothing else is an event member.
+		{"json_other_id", `{"time":"2026-11-22T10:00:00Z","exporter":"e","id":"abc","document":{}}`, "members time, exporter, id, document", instead, true},
 		{"json_numbers", "[1, 2, 3]", "holds numbers", instead, true},
 		{"json_strings", "[\"a\", \"b\"]", "holds strings", instead, true},
 		{"otlp_json", `{"resourceLogs":[{"resource":{},"scopeLogs":[]}]}`, "OTLP JSON", instead, true},

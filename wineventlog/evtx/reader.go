@@ -296,7 +296,7 @@ func (r *Reader) nextRecord() (wineventlog.Record, error, bool) {
 			r.stats.Damaged[DamageTornRecord]++
 			return wineventlog.Record{}, &wineventlog.DecodeError{
 				Format: wineventlog.FormatEVTX, Offset: r.chunkOff + int64(p), End: r.chunkOff + int64(r.end),
-				Reason: fmt.Sprintf("chunk %d: torn or overwritten record at chunk offset %d; the rest of the chunk's %d record bytes are skipped (Options.Carve recovers what is intact)", r.chunkNo, p, r.end-p),
+				Reason: fmt.Sprintf("chunk %d: torn or overwritten record at chunk offset %d; the rest of the chunk's %d record bytes are skipped (carving the chunk recovers what is intact)", r.chunkNo, p, r.end-p),
 			}, true
 		}
 		r.pos = p + size
