@@ -18,8 +18,9 @@ import (
 // -Depth is too small to descend into Properties.
 const lostProperty = "System.Diagnostics.Eventing.Reader.EventProperty"
 
+// jsonParser keeps its scanning state first and the builder, with the
+// large Event, last: the state the inner loops touch stays together.
 type jsonParser struct {
-	builder
 	i int
 	// depth counts the objects and arrays open below the event object.
 	depth int
@@ -28,6 +29,8 @@ type jsonParser struct {
 	depthLost bool
 	classic   classicFields
 	keyBuf    [32]byte
+
+	builder
 }
 
 // classicFields are the members of an EventLogEntry, which Windows

@@ -12,8 +12,9 @@ import (
 // The Event schema over the XML scanner (xmlscan.go): which elements and
 // attributes become which Event fields.
 
+// xmlParser keeps its scanning state first and the builder, with the large
+// Event, last: the state the inner loops touch stays together.
 type xmlParser struct {
-	builder
 	i int
 
 	// current token
@@ -30,6 +31,8 @@ type xmlParser struct {
 	depth        int
 
 	path []span // UserData path below its root, as spans of b
+
+	builder
 }
 
 var parserPool = sync.Pool{New: func() any { return new(xmlParser) }}
