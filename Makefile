@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build build-windows dist dist-check run validate test bench lint docs golden samples content hecpeer fuzz ci FORCE
+.PHONY: all build build-windows dist dist-check run validate test bench lint docs generate golden samples content hecpeer fuzz ci FORCE
 
 all: lint test
 
@@ -58,6 +58,12 @@ lint:
 	@# serve; they are never built here. A diff means go.mod or go.sum is stale.
 	@mkdir -p .build
 	$(GO) mod tidy -e -diff >.build/tidy.diff 2>/dev/null || { cat .build/tidy.diff; echo "go.mod/go.sum are not tidy: run go mod tidy -e"; exit 1; }
+	$(GO) run ./internal/tools/mdgen/cmd -check
+
+# Each component's internal/metadata, internal/metadatatest, lifecycle
+# tests and README telemetry tables, from its metadata.yaml.
+generate:
+	$(GO) run ./internal/tools/mdgen/cmd
 
 docs:
 	$(GO) run ./internal/tools/docgen/cmd README.md
@@ -93,6 +99,8 @@ FUZZ_TARGETS = \
 	./internal/testsupport/esbulktest/:FuzzParseBulk \
 	./internal/testsupport/esbulktest/:FuzzFastAction \
 	./exporter/intunesplunkhecexporter/:FuzzClassify \
+	./exporter/intuneelasticsearchexporter/:FuzzClassifyBulk \
+	./internal/delivery/:FuzzClip \
 	./exporter/intunesplunkhecexporter/:FuzzTruncateEvent \
 	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint
 

@@ -17,6 +17,11 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s to b as a JSON string, invalid UTF-8 as
+// U+FFFD: the one JSON string writer of the module, for the exporters' own
+// envelopes (bulk action lines) and the test servers.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD
 // so that a damaged event never makes a whole bulk request unparseable.
 // Runs of bytes that need nothing are copied whole; multi-byte sequences are

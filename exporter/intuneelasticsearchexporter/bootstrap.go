@@ -238,9 +238,9 @@ func (b *bootstrapper) refused(status int, body []byte, verb, what string) error
 	reason := errorReason(body)
 	switch {
 	case status == http.StatusUnauthorized:
-		return permanent(fmt.Errorf("bootstrap: Elasticsearch refused the credentials (401: %s); check api_key, user and password, or bearer_token", reason))
+		return authFailure(fmt.Errorf("bootstrap: Elasticsearch refused the credentials (401: %s); check api_key, user and password, or bearer_token", reason))
 	case status == http.StatusForbidden:
-		return permanent(fmt.Errorf("bootstrap: the credentials may not %s %s (403: %s); grant the cluster privileges manage_index_templates and manage_ilm (and manage_pipeline for bootstrap::pipeline_file), or set bootstrap::enabled: false and have an administrator install the templates (see the README)", verb, what, reason))
+		return authFailure(fmt.Errorf("bootstrap: the credentials may not %s %s (403: %s); grant the cluster privileges manage_index_templates and manage_ilm (and manage_pipeline for bootstrap::pipeline_file), or set bootstrap::enabled: false and have an administrator install the templates (see the README)", verb, what, reason))
 	case status >= 400 && status < 500 && status != http.StatusTooManyRequests:
 		return permanent(fmt.Errorf("bootstrap: Elasticsearch refused to %s %s (%d: %s); check the bootstrap settings, or set bootstrap::enabled: false", verb, what, status, reason))
 	}

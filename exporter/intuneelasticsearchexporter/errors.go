@@ -7,21 +7,38 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 )
 
-// permanentError is a failure that retrying cannot fix: wrong credentials,
-// missing privileges, a server that is not Elasticsearch.
+// permanentError is a failure that retrying cannot fix: a server that is
+// not Elasticsearch, a version this exporter does not speak, a refused
+// bootstrap resource.
 type permanentError struct{ err error }
 
 func (p *permanentError) Error() string { return p.err.Error() }
 func (p *permanentError) Unwrap() error { return p.err }
 
 func permanent(err error) error { return &permanentError{err} }
+
+// authError is a refusal of the credentials or of their privileges: the
+// configuration, not the data. At start it stops the collector with what
+// to fix; while sending, the records are kept and sent again until it is
+// fixed.
+type authError struct{ err error }
+
+func (a *authError) Error() string { return a.err.Error() }
+func (a *authError) Unwrap() error { return a.err }
+
+func authFailure(err error) error { return &authError{err} }
+
+// isFatalAtStart reports whether err must stop the collector at start.
+func isFatalAtStart(err error) bool {
+	var perm *permanentError
+	var auth *authError
+	return errors.As(err, &perm) || errors.As(err, &auth)
+}
 
 // The go-elasticsearch client reports a failed product check with this text.
 const productCheckText = "the client noticed that the server is not Elasticsearch"
@@ -33,46 +50,25 @@ func classifyTransportError(err error) error {
 	return err
 }
 
+const (
+	hintCredentials = "check api_key, user and password, or bearer_token"
+	hintPrivileges  = "grant the index privileges create_doc and auto_configure on the target data streams or index (see the README), or use other credentials in api_key, user/password or bearer_token"
+)
+
 // statusError explains a refused request. what says which request.
-func (e *esExporter) statusError(status int, body []byte, what string) error {
+func statusError(status int, body []byte, what string) error {
 	reason := errorReason(body)
 	switch status {
 	case http.StatusUnauthorized:
-		return permanent(fmt.Errorf("%s: Elasticsearch refused the credentials (401: %s); check api_key, user and password, or bearer_token", what, reason))
+		return authFailure(fmt.Errorf("%s: Elasticsearch refused the credentials (401: %s); %s", what, reason, hintCredentials))
 	case http.StatusForbidden:
-		return permanent(fmt.Errorf("%s: the credentials lack a privilege (403: %s); grant the index privileges create_doc and auto_configure on the target data streams or index (see the README), or use other credentials in api_key, user/password or bearer_token", what, reason))
+		return authFailure(fmt.Errorf("%s: the credentials lack a privilege (403: %s); %s", what, reason, hintPrivileges))
 	}
 	err := fmt.Errorf("%s: Elasticsearch answered %d: %s", what, status, reason)
 	if status >= 400 && status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout {
 		return permanent(err)
 	}
 	return err
-}
-
-// throttle is a retry that waits at least as long as Retry-After asks.
-func (e *esExporter) throttle(status int, header http.Header, body []byte) error {
-	err := fmt.Errorf("Elasticsearch is overloaded (%d: %s)", status, errorReason(body))
-	if d := retryAfter(header.Get("Retry-After"), time.Now()); d > 0 {
-		return exporterhelper.NewThrottleRetry(err, d)
-	}
-	return err
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // errorReason pulls "type: reason" out of an Elasticsearch error body.
@@ -87,86 +83,13 @@ func errorReason(body []byte) string {
 		}
 		var s string
 		if json.Unmarshal(e.Error, &s) == nil {
-			return clip(s, maxReason)
+			return delivery.Clip(s)
 		}
 	}
-	s := strings.TrimSpace(string(body))
-	if s == "" {
-		return "no details"
+	if s := delivery.Clip(string(body)); s != "" {
+		return s
 	}
-	return clip(s, 300)
-}
-
-// maxReason bounds an error text taken from the server. It ends up in logs,
-// returned errors and dead-letter entries, and a peer (or a proxy in front
-// of it) may send any amount of it; Elasticsearch's own mapping errors stay
-// well below this.
-const maxReason = 1024
-
-// clip shortens s to at most max bytes plus an ellipsis, and replaces
-// invalid UTF-8 so a log line stays readable.
-func clip(s string, max int) string {
-	if len(s) > max {
-		s = s[:max] + "..."
-	}
-	return strings.ToValidUTF8(s, "?")
-}
-
-// itemError is the error of a bulk item or a request.
-type itemError struct {
-	Type     string `json:"type"`
-	Reason   string `json:"reason"`
-	CausedBy struct {
-		Type   string `json:"type"`
-		Reason string `json:"reason"`
-	} `json:"caused_by"`
-}
-
-func (e itemError) String() string {
-	s := e.Type + ": " + e.Reason
-	if e.CausedBy.Type != "" {
-		s += " (caused by " + e.CausedBy.Type + ": " + e.CausedBy.Reason + ")"
-	}
-	return clip(s, maxReason)
-}
-
-type itemStatus struct {
-	Status int       `json:"status"`
-	Error  itemError `json:"error"`
-}
-
-type bulkResponse struct {
-	errors bool
-	items  []itemStatus
-}
-
-// parseBulkResponse reads a bulk answer. When errors is false every item
-// went in, and the items are not decoded.
-func parseBulkResponse(body []byte, n int) (bulkResponse, error) {
-	var r struct {
-		Errors *bool           `json:"errors"`
-		Items  json.RawMessage `json:"items"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Errors == nil {
-		return bulkResponse{}, fmt.Errorf("unreadable bulk answer: %s", errorReason(body))
-	}
-	if !*r.Errors {
-		return bulkResponse{}, nil
-	}
-	var items []map[string]itemStatus
-	if err := json.Unmarshal(r.Items, &items); err != nil {
-		return bulkResponse{}, fmt.Errorf("unreadable bulk items: %w", err)
-	}
-	if len(items) != n {
-		return bulkResponse{}, fmt.Errorf("the bulk answer has %d items for %d documents", len(items), n)
-	}
-	out := bulkResponse{errors: true, items: make([]itemStatus, n)}
-	for i, m := range items {
-		for _, it := range m {
-			out.items[i] = it
-		}
-	}
-	return out, nil
+	return "no details"
 }
 
 // call makes one request through the client (product check, credentials,

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
@@ -278,8 +277,11 @@ func TestRequestOutcomes(t *testing.T) {
 		{name: "500 retries", fault: &esbulktest.RequestFault{Path: "/_bulk", Status: 500, Times: 2}, stored: n},
 		{name: "dropped connection retries", fault: &esbulktest.RequestFault{Path: "/_bulk", Drop: true, Times: 2}, stored: n},
 		{name: "slow answer past the timeout retries", fault: &esbulktest.RequestFault{Path: "/_bulk", Delay: 400 * time.Millisecond, Times: 1}, mutate: func(c *Config) { c.ClientConfig.Timeout = 150 * time.Millisecond }, stored: n},
-		{name: "401 is permanent and names the credentials", fault: &esbulktest.RequestFault{Path: "/_bulk", Status: 401}, wantErr: "check api_key, user and password, or bearer_token", permanent: true},
-		{name: "403 is permanent and names the privilege", fault: &esbulktest.RequestFault{Path: "/_bulk", Status: 403}, wantErr: "grant the index privileges create_doc and auto_configure", permanent: true},
+		// Refused credentials are the configuration, not the data: the
+		// records wait for the fix (TestCredentialsRefused has the rest).
+		{name: "401 keeps the records until the credentials work", fault: &esbulktest.RequestFault{Path: "/_bulk", Status: 401, Times: 2}, stored: n, minBulks: 1},
+		{name: "403 keeps the records until the privilege is granted", fault: &esbulktest.RequestFault{Path: "/_bulk", Status: 403, Times: 2}, stored: n, minBulks: 1},
+		{name: "a bad request is dead-lettered, not retried", fault: &esbulktest.RequestFault{Path: "/_bulk", Status: 400, Times: 1}, mutate: func(c *Config) { c.DeadLetter.Index = "" }, wantErr: "set dead_letter::path or dead_letter::index", permanent: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -512,70 +514,6 @@ func TestShutdownIsIdempotentAndNilSafe(t *testing.T) {
 		if err := e.shutdown(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func TestSubsetKeepsResourcesAndScopes(t *testing.T) {
-	ld := plog.NewLogs()
-	for r := range 2 {
-		rl := ld.ResourceLogs().AppendEmpty()
-		rl.Resource().Attributes().PutInt("r", int64(r))
-		for s := range 2 {
-			sl := rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(string(rune('a' + s)))
-			for k := range 3 {
-				sl.LogRecords().AppendEmpty().Body().SetInt(int64(r*100 + s*10 + k))
-			}
-		}
-	}
-	var items []bulkItem
-	for r := range 2 {
-		for s := range 2 {
-			for k := range 3 {
-				items = append(items, bulkItem{rl: r, sl: s, lr: k})
-			}
-		}
-	}
-	out := subset(ld, items, []int{1, 2, 4, 11})
-	var got []int64
-	for i := 0; i < out.ResourceLogs().Len(); i++ {
-		rl := out.ResourceLogs().At(i)
-		r, _ := rl.Resource().Attributes().Get("r")
-		for j := 0; j < rl.ScopeLogs().Len(); j++ {
-			sl := rl.ScopeLogs().At(j)
-			for k := 0; k < sl.LogRecords().Len(); k++ {
-				v := sl.LogRecords().At(k).Body().Int()
-				if v/100 != r.Int() || string(rune('a'+(v/10)%10)) != sl.Scope().Name() {
-					t.Errorf("record %d under resource %d scope %s", v, r.Int(), sl.Scope().Name())
-				}
-				got = append(got, v)
-			}
-		}
-	}
-	if !slices.Equal(got, []int64{1, 2, 11, 112}) || out.ResourceLogs().Len() != 2 {
-		t.Errorf("subset %v over %d resources", got, out.ResourceLogs().Len())
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name, v string
-		want    time.Duration
-	}{
-		{"seconds", "7", 7 * time.Second},
-		{"date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{"past date", now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"empty", "", 0},
-		{"garbage", "soon", 0},
-		{"negative", "-3", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := retryAfter(tt.v, now); got != tt.want {
-				t.Errorf("retryAfter(%q) = %v, want %v", tt.v, got, tt.want)
-			}
-		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/internal/sendqueue"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
@@ -63,14 +64,18 @@ func createLogsExporter(ctx context.Context, set exporter.Settings, c component.
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
+	logs, err := exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		exporterhelper.WithQueue(cfg.QueueBatchConfig),
-		exporterhelper.WithRetry(cfg.BackOffConfig),
+		exporterhelper.WithRetry(e.retry),
 		// Each HTTP request has the timeout setting; a push may make
-		// several (a 413 split), so the push as a whole has none.
+		// several (a 413 split, resends), so the push as a whole has none.
 		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
 	)
+	if err != nil {
+		return nil, err
+	}
+	return delivery.WrapLogs(logs, e.stop), nil
 }

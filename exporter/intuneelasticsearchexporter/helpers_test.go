@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadatatest"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
@@ -118,9 +119,15 @@ func tryStart(t *testing.T, cfg *Config, host component.Host) (*harness, error) 
 	return h, nil
 }
 
+// metricPrefix begins the name of each of the exporter's metrics.
+const metricPrefix = "otelcol_intune_elasticsearch_"
+
 // counter returns the sum of an int counter, 0 when nothing was recorded.
+// It fails t when any metric carries attributes metadata.yaml does not
+// declare.
 func (h *harness) counter(t *testing.T, name string) int64 {
 	t.Helper()
+	metadatatest.AssertDeclared(t, h.tel)
 	m, err := h.tel.GetMetric(metricPrefix + name)
 	if err != nil {
 		return 0

@@ -103,7 +103,7 @@ func TestAckWaitEndsAtShutdown(t *testing.T) {
 	for len(rec.EventPosts()) == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	te.stopWaiting()
+	te.stop.Stop()
 	select {
 	case err := <-done:
 		if err == nil || consumererror.IsPermanent(err) {

@@ -7,18 +7,15 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
-
-// recordRef locates a record inside the plog.Logs being pushed, so the
-// events still to send can be handed back to the queue as records.
-type recordRef struct{ rl, sl, lr int32 }
 
 // encoded holds a push's events, concatenated, in record order.
 type encoded struct {
 	buf   []byte
 	ends  []int // ends[i] is where event i stops in buf
-	refs  []recordRef
+	refs  []delivery.Ref
 	index []string // the index each event names ("" for the token's default)
 }
 
@@ -38,7 +35,7 @@ func (e *encoded) len() int { return len(e.ends) }
 
 // oversized is an event larger than max_event_size that could not be sent.
 type oversized struct {
-	ref    recordRef
+	ref    delivery.Ref
 	doc    []byte // the full event, a copy
 	reason string
 }
@@ -63,7 +60,7 @@ func (c *encoder) encode(ld plog.Logs, out *encoded) (rejected []oversized, trun
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				ref := recordRef{int32(i), int32(j), int32(k)}
+				ref := delivery.Ref{RL: int32(i), SL: int32(j), LR: int32(k)}
 				start := len(out.buf)
 				out.buf = mapping.AppendHEC(out.buf, res, lr, c.opts)
 				if n := len(out.buf) - start; n > c.maxEvent {

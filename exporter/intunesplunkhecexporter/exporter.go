@@ -10,22 +10,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configcompression"
-	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -39,21 +38,23 @@ type hecExporter struct {
 	urls    endpoints
 	enc     encoder
 	tel     *telemetry
-	limiter *logLimiter
+	limiter *delivery.LogLimiter
+	health  *delivery.Health
+	retries *delivery.Retries
+	// retry is retry_on_failure as exporterhelper gets it: without the
+	// time limit, which retries keeps (see delivery.Retries).
+	retry configretry.BackOffConfig
 	// channel is this exporter's X-Splunk-Request-Channel (ack only).
-	channel   string
-	auth      string
-	gzipLevel int // 0: no compression
+	channel string
+	auth    string
+	bodies  *delivery.Bodies
 
 	client *http.Client
-	dl     *deadletter.Writer
+	dl     *delivery.DeadLetters
 
-	stopOnce sync.Once
-	stopping chan struct{}
+	stop     *delivery.Stopping
 	noAckIDs sync.Once
 
-	bufs sync.Pool // *bytes.Buffer
-	gzs  sync.Pool // *gzip.Writer
 	// encs keeps a few encoding buffers (megabytes each) across pushes;
 	// a sync.Pool would drop them at every GC, which such pushes trigger.
 	encs chan *encoded
@@ -74,22 +75,19 @@ func newHECExporter(cfg *Config, set exporter.Settings) (*hecExporter, error) {
 		logger:  set.Logger,
 		urls:    urls,
 		tel:     tel,
-		limiter: newLogLimiter(10 * time.Second),
+		limiter: delivery.NewLogLimiter(10 * time.Second),
+		health:  delivery.NewHealth(set.Logger),
 		auth:    "Splunk " + strings.TrimSpace(string(cfg.Token)),
 		enc: encoder{
 			opts:     mapping.HECOptions{Index: cfg.Index, Source: cfg.Source, Sourcetype: cfg.Sourcetype},
 			maxEvent: cfg.MaxEventSize,
 			oversize: cfg.Oversize,
 		},
-		stopping: make(chan struct{}),
-		encs:     make(chan *encoded, 16),
+		stop:   delivery.NewStopping(),
+		encs:   make(chan *encoded, 16),
+		bodies: delivery.NewBodies(cfg.ClientConfig.Compression == configcompression.TypeGzip, int(cfg.ClientConfig.CompressionParams.Level)),
 	}
-	if cfg.ClientConfig.Compression == configcompression.TypeGzip {
-		e.gzipLevel = int(cfg.ClientConfig.CompressionParams.Level)
-		if e.gzipLevel == 0 {
-			e.gzipLevel = gzip.BestSpeed
-		}
-	}
+	e.retries, e.retry = delivery.NewRetries(cfg.BackOff)
 	if cfg.Ack.Enabled {
 		e.channel = newChannelID()
 	}
@@ -107,6 +105,7 @@ func newChannelID() string {
 }
 
 func (e *hecExporter) start(ctx context.Context, host component.Host) error {
+	e.health.Start(host)
 	cc := e.cfg.ClientConfig
 	// The exporter compresses bodies itself, with pooled writers.
 	cc.Compression = ""
@@ -114,7 +113,7 @@ func (e *hecExporter) start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return fmt.Errorf("building the HTTP client: %w", err)
 	}
-	dl, err := deadletter.Open(e.cfg.DeadLetter)
+	dl, err := delivery.OpenDeadLetters(e.cfg.DeadLetter, e.set.ID, nil)
 	if err != nil {
 		return fmt.Errorf("dead_letter::path: %w", err)
 	}
@@ -128,21 +127,14 @@ func (e *hecExporter) start(ctx context.Context, host component.Host) error {
 			// make a supervisor restart it in a loop while Splunk is down,
 			// taking the receivers (and their checkpoints) and other
 			// exporters with it. The queue holds the events meanwhile.
-			e.logger.Error("Splunk HEC health check failed; the exporter starts anyway and keeps events in its sending queue until HEC accepts them", zap.Error(err))
-			componentstatus.ReportStatus(host, componentstatus.NewRecoverableErrorEvent(err))
+			e.health.Failing(err, "Splunk HEC health check failed; the exporter starts anyway and keeps events in its sending queue until HEC accepts them")
 		}
 	}
 	return nil
 }
 
-// stopWaiting ends pending acknowledgement waits; called before the queue
-// is drained at shutdown.
-func (e *hecExporter) stopWaiting() {
-	e.stopOnce.Do(func() { close(e.stopping) })
-}
-
 func (e *hecExporter) shutdown(context.Context) error {
-	e.stopWaiting()
+	e.stop.Stop()
 	if e.client != nil {
 		e.client.CloseIdleConnections()
 	}
@@ -170,9 +162,9 @@ func (e *hecExporter) checkHealth(ctx context.Context) error {
 	resp.Body.Close()
 	v := classify(resp.StatusCode, resp.Header, body)
 	switch {
-	case v.out == outDelivered:
+	case v.Kind == delivery.Delivered:
 		return nil
-	case v.out == outThrottle:
+	case v.Kind == delivery.Throttle:
 		return fmt.Errorf("GET %s: %s: HEC is up but cannot take data now", e.urls.health, v.describe())
 	case v.hint != "":
 		return fmt.Errorf("GET %s: %s: %s", e.urls.health, v.describe(), v.hint)
@@ -185,6 +177,7 @@ func (e *hecExporter) checkHealth(ctx context.Context) error {
 // ack.enabled: acknowledged), dead-lettered, or handed back for retry as a
 // consumererror.Logs holding exactly the records still to send.
 func (e *hecExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
+	att := e.retries.Begin(ld)
 	eb := e.getEncoded()
 	defer e.putEncoded(eb)
 	rejected, truncated := e.enc.encode(ld, eb)
@@ -199,7 +192,8 @@ func (e *hecExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	s := sendState{e: e, ctx: ctx, ld: ld, eb: eb, acks: map[int64]*pendingAck{}}
 	s.queue = e.split(eb)
-	return s.run()
+	s.run()
+	return e.retries.Err(att, s.result())
 }
 
 func (e *hecExporter) getEncoded() *encoded {
@@ -260,10 +254,12 @@ type sendState struct {
 	retry      []int
 	retryCause error
 	throttle   time.Duration
+	throttles  int  // busy answers waited out within the push
+	authFailed bool // the token was refused: the events wait for a fix
 	permanent  error
 }
 
-func (s *sendState) run() error {
+func (s *sendState) run() {
 	e := s.e
 	for len(s.queue) > 0 {
 		b := s.queue[0]
@@ -273,7 +269,7 @@ func (s *sendState) run() error {
 			s.giveBack(b, reasonTransport, fmt.Errorf("sending to %s: %w", e.urls.event, err))
 			break
 		}
-		if v.out != outDelivered {
+		if v.Kind != delivery.Delivered {
 			e.tel.addFailed(s.ctx, len(b), v)
 		}
 		if !s.handle(b, v) {
@@ -283,24 +279,29 @@ func (s *sendState) run() error {
 	if len(s.acks) > 0 {
 		s.waitAcks()
 	}
+}
+
+// result is what exporterhelper gets back: the events still to send, in
+// record order, and what failed for good.
+func (s *sendState) result() delivery.Result {
+	res := delivery.Result{Cause: s.retryCause, Auth: s.authFailed, Wait: s.throttle, Failed: s.permanent}
 	if len(s.retry) > 0 {
-		err := consumererror.NewLogs(s.retryCause, subset(s.ld, s.eb, s.retry))
-		if s.throttle > 0 {
-			return exporterhelper.NewThrottleRetry(err, s.throttle)
+		slices.Sort(s.retry)
+		refs := make([]delivery.Ref, len(s.retry))
+		for n, id := range s.retry {
+			refs[n] = s.eb.refs[id]
 		}
-		return err
+		res.Retry = delivery.Subset(s.ld, refs)
 	}
-	if s.permanent != nil {
-		return consumererror.NewPermanent(s.permanent)
-	}
-	return nil
+	return res
 }
 
 // handle acts on the answer to request b; false stops sending the rest.
 func (s *sendState) handle(b []int, v verdict) bool {
 	e := s.e
-	switch v.out {
-	case outDelivered:
+	switch {
+	case v.Kind == delivery.Delivered:
+		e.health.OK()
 		if e.cfg.Ack.Enabled {
 			if v.hasAckID {
 				s.acks[v.ackID] = &pendingAck{ids: b, sent: time.Now()}
@@ -311,9 +312,9 @@ func (s *sendState) handle(b []int, v verdict) bool {
 			})
 		}
 		e.tel.addDelivered(s.ctx, len(b))
-	case outBadEvent, outTooLarge:
+	case (v.Kind == delivery.DeadLetter && !v.badIndex) || v.Kind == delivery.TooLarge:
 		reason := reasonBadEvent
-		if v.out == outTooLarge {
+		if v.Kind == delivery.TooLarge {
 			reason = reasonTooLarge
 		}
 		switch k := v.badEvent; {
@@ -327,7 +328,7 @@ func (s *sendState) handle(b []int, v verdict) bool {
 			h := len(b) / 2
 			s.requeue(b[:h], b[h:])
 		}
-	case outBadIndex:
+	case v.Kind == delivery.DeadLetter:
 		bad := b
 		if k := v.badEvent; k >= 0 && k < len(b) {
 			idx := s.eb.index[b[k]]
@@ -346,14 +347,30 @@ func (s *sendState) handle(b []int, v verdict) bool {
 		e.logger.Error("Splunk HEC refused the index; the events naming it went to the dead-letter file",
 			zap.String("index", idx), zap.Int("events", len(bad)), zap.String("answer", v.describe()), zap.String("what_to_do", v.hint))
 		s.deadLetter(bad, v, reasonBadIndex)
-	case outThrottle:
-		s.throttle = max(s.throttle, v.retryAfter)
+	case v.Kind == delivery.Throttle:
+		s.throttles++
+		if pause, ok := delivery.ThrottlePause(s.throttles, v.Wait); ok && delivery.Pause(s.ctx, e.stop.C(), pause) {
+			// Busy for a moment: wait here rather than hold the events
+			// in exporterhelper's backoff (see delivery.ThrottlePause).
+			e.tel.addRetried(s.ctx, len(b), reasonThrottled)
+			s.requeue(b)
+			return true
+		}
+		s.throttle = max(s.throttle, v.Wait)
 		s.giveBack(b, reasonThrottled, fmt.Errorf("HEC is busy: %s", v.describe()))
 		return false
-	case outRetry:
+	case v.Kind == delivery.Retry:
 		s.giveBack(b, reasonServer, fmt.Errorf("HEC failed: %s", v.describe()))
 		return false
-	case outConfig:
+	case v.Kind == delivery.Auth:
+		// The token is the configuration, not the data: keep the events
+		// (retried with backoff, without the time limit) until it is fixed.
+		err := fmt.Errorf("HEC at %s refused the token: %s: %s", e.urls.event, v.describe(), v.hint)
+		e.health.Failing(err, "Splunk HEC refuses the exporter's token; the events are kept and sent again until it accepts them")
+		s.authFailed = true
+		s.giveBack(b, reasonCredentials, err)
+		return false
+	default:
 		s.permanent = fmt.Errorf("HEC at %s refused the request: %s: %s", e.urls.event, v.describe(), v.hint)
 		e.logger.Error("Splunk HEC refused the exporter's configuration; events go to the dead-letter file until it is fixed",
 			zap.String("answer", v.describe()), zap.String("what_to_do", v.hint))
@@ -398,7 +415,7 @@ func (s *sendState) deadLetter(ids []int, v verdict, reason string) {
 		entries = append(entries, deadletter.Entry{
 			Time:     now,
 			Exporter: e.set.ID.String(),
-			Status:   v.status,
+			Status:   v.Status,
 			Reason:   text,
 			ID:       eventID(s.ld, s.eb.refs[id]),
 			Document: json.RawMessage(append([]byte(nil), s.eb.event(id)...)),
@@ -431,34 +448,41 @@ func (e *hecExporter) writeDeadLetters(ctx context.Context, entries []deadletter
 	if entries[0].ID != "" {
 		fields = append(fields, zap.String("first_event_id", entries[0].ID))
 	}
-	if err := e.dl.Write(entries...); err != nil {
+	if err := e.dl.Write(ctx, entries); err != nil {
 		e.logger.Error("Could not write refused events to the dead-letter file; they are lost", append(fields, zap.Error(err))...)
 		return
 	}
 	msg := "Events refused for good were written to the dead-letter file"
-	if e.dl == nil {
+	if !e.dl.Configured() {
 		msg = "Events refused for good were dropped; set dead_letter::path to keep them"
 	}
-	e.limiter.log(e.logger, zapcore.WarnLevel, reason, msg, fields...)
+	e.limiter.Log(e.logger, zapcore.WarnLevel, reason, msg, fields...)
 }
 
 // post sends the events ids as one request and classifies the answer.
 func (e *hecExporter) post(ctx context.Context, eb *encoded, ids []int) (verdict, error) {
-	buf := e.getBuf()
-	if err := e.writeBody(buf, eb, ids); err != nil {
-		e.bufs.Put(buf)
+	buf, err := e.bodies.Build(func(w io.Writer) error {
+		for _, id := range ids {
+			if _, err := w.Write(eb.event(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return verdict{}, err
 	}
-	body := &pooledBody{r: bytes.NewReader(buf.Bytes()), buf: buf, pool: &e.bufs}
+	size := buf.Len()
+	body := e.bodies.Reader(buf)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.urls.event, body)
 	if err != nil {
 		body.Close()
 		return verdict{}, err
 	}
-	req.ContentLength = int64(buf.Len())
+	req.ContentLength = int64(size)
 	req.Header.Set("Authorization", e.auth)
 	req.Header.Set("Content-Type", "application/json")
-	if e.gzipLevel != 0 {
+	if e.bodies.Gzip() {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	if e.channel != "" {
@@ -478,55 +502,6 @@ func (e *hecExporter) post(ctx context.Context, eb *encoded, ids []int) (verdict
 	return classify(resp.StatusCode, resp.Header, rb), nil
 }
 
-func (e *hecExporter) getBuf() *bytes.Buffer {
-	if b, ok := e.bufs.Get().(*bytes.Buffer); ok {
-		b.Reset()
-		return b
-	}
-	return new(bytes.Buffer)
-}
-
-func (e *hecExporter) writeBody(buf *bytes.Buffer, eb *encoded, ids []int) error {
-	if e.gzipLevel == 0 {
-		for _, id := range ids {
-			buf.Write(eb.event(id))
-		}
-		return nil
-	}
-	zw, _ := e.gzs.Get().(*gzip.Writer)
-	if zw == nil {
-		var err error
-		if zw, err = gzip.NewWriterLevel(buf, e.gzipLevel); err != nil {
-			return err
-		}
-	} else {
-		zw.Reset(buf)
-	}
-	defer e.gzs.Put(zw)
-	for _, id := range ids {
-		if _, err := zw.Write(eb.event(id)); err != nil {
-			return err
-		}
-	}
-	return zw.Close()
-}
-
-// pooledBody returns its buffer to the pool when the transport closes the
-// request body, which it does once it no longer reads it.
-type pooledBody struct {
-	r    *bytes.Reader
-	buf  *bytes.Buffer
-	pool *sync.Pool
-	once sync.Once
-}
-
-func (p *pooledBody) Read(b []byte) (int, error) { return p.r.Read(b) }
-
-func (p *pooledBody) Close() error {
-	p.once.Do(func() { p.pool.Put(p.buf) })
-	return nil
-}
-
 // waitAcks polls /services/collector/ack until every request of the push
 // is acknowledged; those not acknowledged within ack::timeout, or when the
 // push is cancelled or the exporter shuts down, go back for retry.
@@ -539,7 +514,7 @@ func (s *sendState) waitAcks() {
 		case <-s.ctx.Done():
 			s.abandonAcks(reasonShutdown, fmt.Errorf("waiting for indexer acknowledgement: %w", s.ctx.Err()))
 			return
-		case <-e.stopping:
+		case <-e.stop.C():
 			s.abandonAcks(reasonShutdown, errors.New("shutting down before HEC acknowledged the events"))
 			return
 		case <-t.C:
@@ -551,7 +526,7 @@ func (s *sendState) waitAcks() {
 		status, err := e.pollAcks(s.ctx, ids)
 		now := time.Now()
 		if err != nil {
-			e.limiter.log(e.logger, zapcore.WarnLevel, "ack_poll", "Polling HEC for indexer acknowledgements failed; polling again", zap.Error(err))
+			e.limiter.Log(e.logger, zapcore.WarnLevel, "ack_poll", "Polling HEC for indexer acknowledgements failed; polling again", zap.Error(err))
 		}
 		for id, ok := range status {
 			p := s.acks[id]
@@ -598,7 +573,7 @@ func (e *hecExporter) pollAcks(ctx context.Context, ids []int64) (map[int64]bool
 	go func() {
 		// A shutdown also ends a poll in flight.
 		select {
-		case <-e.stopping:
+		case <-e.stop.C():
 			cancel()
 		case <-ctx.Done():
 		}
@@ -626,39 +601,8 @@ func (e *hecExporter) pollAcks(ctx context.Context, ids []int64) (map[int64]bool
 	return parseAckResponse(rb)
 }
 
-// subset copies the records of the given events into a new plog.Logs,
-// keeping their resources and scopes.
-func subset(ld plog.Logs, eb *encoded, ids []int) plog.Logs {
-	out := plog.NewLogs()
-	type key struct{ rl, sl int32 }
-	scopes := map[key]plog.ScopeLogs{}
-	rls := map[int32]plog.ResourceLogs{}
-	for _, id := range ids {
-		ref := eb.refs[id]
-		k := key{ref.rl, ref.sl}
-		sl, ok := scopes[k]
-		if !ok {
-			src := ld.ResourceLogs().At(int(ref.rl))
-			rl, ok := rls[ref.rl]
-			if !ok {
-				rl = out.ResourceLogs().AppendEmpty()
-				src.Resource().CopyTo(rl.Resource())
-				rl.SetSchemaUrl(src.SchemaUrl())
-				rls[ref.rl] = rl
-			}
-			ssrc := src.ScopeLogs().At(int(ref.sl))
-			sl = rl.ScopeLogs().AppendEmpty()
-			ssrc.Scope().CopyTo(sl.Scope())
-			sl.SetSchemaUrl(ssrc.SchemaUrl())
-			scopes[k] = sl
-		}
-		ld.ResourceLogs().At(int(ref.rl)).ScopeLogs().At(int(ref.sl)).LogRecords().At(int(ref.lr)).CopyTo(sl.LogRecords().AppendEmpty())
-	}
-	return out
-}
-
-func eventID(ld plog.Logs, ref recordRef) string {
-	lr := ld.ResourceLogs().At(int(ref.rl)).ScopeLogs().At(int(ref.sl)).LogRecords().At(int(ref.lr))
+func eventID(ld plog.Logs, ref delivery.Ref) string {
+	lr := delivery.Record(ld, ref)
 	if v, ok := lr.Attributes().Get(mapping.AttrEventID); ok {
 		return v.AsString()
 	}

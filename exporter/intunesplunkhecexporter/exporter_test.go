@@ -197,15 +197,19 @@ func TestPushConfigurationErrorsArePermanent(t *testing.T) {
 		name  string
 		reply hectest.Reply
 		want  string // in the error
+		// kept: a refused token is the configuration, not the data: every
+		// event is handed back for retry (without the time limit), none is
+		// dead-lettered. The others are permanent and dead-lettered.
+		kept bool
 	}{
-		{name: "token_disabled", reply: hectest.ReplyCode(1), want: "token setting"},
-		{name: "token_required", reply: hectest.ReplyCode(2), want: "token setting"},
-		{name: "invalid_authorization", reply: hectest.ReplyCode(3), want: "token setting"},
-		{name: "invalid_token", reply: hectest.ReplyCode(4), want: "token setting"},
-		{name: "health_invalid_token", reply: hectest.ReplyCode(21), want: "token setting"},
-		{name: "health_token_disabled", reply: hectest.ReplyCode(22), want: "token setting"},
-		{name: "bare_401", reply: hectest.Reply{Status: 401, Body: "Unauthorized"}, want: "token setting"},
-		{name: "bare_403", reply: hectest.Reply{Status: 403, Body: "<html>Forbidden</html>"}, want: "token setting"},
+		{name: "token_disabled", reply: hectest.ReplyCode(1), want: "token setting", kept: true},
+		{name: "token_required", reply: hectest.ReplyCode(2), want: "token setting", kept: true},
+		{name: "invalid_authorization", reply: hectest.ReplyCode(3), want: "token setting", kept: true},
+		{name: "invalid_token", reply: hectest.ReplyCode(4), want: "token setting", kept: true},
+		{name: "health_invalid_token", reply: hectest.ReplyCode(21), want: "token setting", kept: true},
+		{name: "health_token_disabled", reply: hectest.ReplyCode(22), want: "token setting", kept: true},
+		{name: "bare_401", reply: hectest.Reply{Status: 401, Body: "Unauthorized"}, want: "token setting", kept: true},
+		{name: "bare_403", reply: hectest.Reply{Status: 403, Body: "<html>Forbidden</html>"}, want: "token setting", kept: true},
 		{name: "query_auth", reply: hectest.ReplyCode(16), want: "query-string"},
 		{name: "channel_missing", reply: hectest.ReplyCode(10), want: "ack::enabled: true"},
 		{name: "invalid_channel", reply: hectest.ReplyCode(11), want: "X-Splunk-Request-Channel"},
@@ -220,7 +224,11 @@ func TestPushConfigurationErrorsArePermanent(t *testing.T) {
 			te := newTestExporter(t, rec, func(c *Config) { c.MaxContentLength = 16 << 10 })
 			ld := catalogLogs(t, 40)
 			err := te.pushLogs(context.Background(), ld)
-			if !consumererror.IsPermanent(err) {
+			var le consumererror.Logs
+			switch {
+			case tt.kept && (consumererror.IsPermanent(err) || !errors.As(err, &le) || le.Data().LogRecordCount() != 40):
+				t.Fatalf("error %v does not hand back all 40 events", err)
+			case !tt.kept && !consumererror.IsPermanent(err):
 				t.Fatalf("error %v is not permanent", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
@@ -233,8 +241,12 @@ func TestPushConfigurationErrorsArePermanent(t *testing.T) {
 			if n := len(rec.EventPosts()); n != 1 {
 				t.Errorf("%d requests after a configuration error, want 1", n)
 			}
-			if n := len(te.deadLetters(t)); n != 40 {
-				t.Errorf("dead-lettered %d events, want all 40", n)
+			want := 40
+			if tt.kept {
+				want = 0
+			}
+			if n := len(te.deadLetters(t)); n != want {
+				t.Errorf("dead-lettered %d events, want %d", n, want)
 			}
 		})
 	}
@@ -378,7 +390,9 @@ func TestPushOversize(t *testing.T) {
 func TestPushKeepsResourceAndScopeOnRetry(t *testing.T) {
 	rec := hectest.New()
 	defer rec.Close()
-	rec.Enqueue(hectest.ReplyCode(9))
+	// An internal error goes back to exporterhelper (a busy answer is
+	// waited out within the push, TestPushWaitsOutBusy).
+	rec.Enqueue(hectest.ReplyCode(8))
 	te := newTestExporter(t, rec, nil)
 	ld := plog.NewLogs()
 	for i := 0; i < 2; i++ {

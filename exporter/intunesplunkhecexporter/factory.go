@@ -6,7 +6,6 @@ package intunesplunkhecexporter
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -18,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/internal/sendqueue"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
@@ -74,30 +74,14 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 		// The HTTP client's timeout bounds each request; a push can
 		// legitimately take longer while it waits for acknowledgements.
 		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
-		exporterhelper.WithRetry(c.BackOff),
+		exporterhelper.WithRetry(e.retry),
 		exporterhelper.WithQueue(c.QueueConfig),
 	)
 	if err != nil {
 		return nil, err
 	}
-	return &stoppingLogs{Logs: logs, stop: e.stopWaiting}, nil
-}
-
-// stoppingLogs tells the exporter to stop waiting for acknowledgements
-// before the queue is drained, so Shutdown is not held up by ack.timeout;
-// the unacknowledged requests stay in a persistent queue for the next start.
-// It also makes Shutdown idempotent, which exporterhelper's is not.
-type stoppingLogs struct {
-	exporter.Logs
-	stop func()
-	once sync.Once
-	err  error
-}
-
-func (s *stoppingLogs) Shutdown(ctx context.Context) error {
-	s.once.Do(func() {
-		s.stop()
-		s.err = s.Logs.Shutdown(ctx)
-	})
-	return s.err
+	// Stop waiting for acknowledgements before the queue is drained, so
+	// Shutdown is not held up by ack.timeout; the unacknowledged requests
+	// stay in a persistent queue for the next start.
+	return delivery.WrapLogs(logs, e.stop), nil
 }

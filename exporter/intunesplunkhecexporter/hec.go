@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 )
 
 // HEC status codes, as Splunk documents them for /services/collector.
@@ -49,38 +51,19 @@ type hecResponse struct {
 	AckID              *int64 `json:"ackId"`
 }
 
-// outcome is what the exporter does with a response.
-type outcome int
-
-const (
-	outDelivered outcome = iota
-	// outBadEvent: one event (invalid-event-number) or, without it, some
-	// event of the request is malformed; dead-letter it, send the rest.
-	outBadEvent
-	// outBadIndex: the token may not write to the event's index.
-	outBadIndex
-	// outTooLarge: the request body was too large for the server.
-	outTooLarge
-	// outThrottle: the server is busy; retry after Retry-After.
-	outThrottle
-	// outRetry: a server-side failure worth another attempt.
-	outRetry
-	// outConfig: the token, the endpoint or the channel settings are
-	// wrong; nothing sent with them can succeed.
-	outConfig
-)
-
-// verdict is a classified HEC answer.
+// verdict is a classified HEC answer: the outcome, and what HEC said.
 type verdict struct {
-	out        outcome
-	status     int
-	code       int // -1 when the body carried none
-	text       string
-	badEvent   int // invalid-event-number, -1 when absent
-	ackID      int64
-	hasAckID   bool
-	retryAfter time.Duration
-	// hint says what the user should change, for outConfig and outBadIndex.
+	delivery.Outcome
+	code     int // -1 when the body carried none
+	text     string
+	badEvent int // invalid-event-number, -1 when absent
+	// badIndex: the token may not write to the event's index (code 7); a
+	// DeadLetter outcome for every event naming that index.
+	badIndex bool
+	ackID    int64
+	hasAckID bool
+	// hint says what the user should change, for Auth, Permanent and
+	// badIndex.
 	hint string
 }
 
@@ -95,7 +78,7 @@ func (v verdict) codeLabel() string {
 func (v verdict) describe() string {
 	var b strings.Builder
 	b.WriteString("HTTP ")
-	b.WriteString(strconv.Itoa(v.status))
+	b.WriteString(strconv.Itoa(v.Status))
 	if v.code >= 0 {
 		b.WriteString(", HEC code ")
 		b.WriteString(strconv.Itoa(v.code))
@@ -119,15 +102,16 @@ const (
 	hintLength  = "the server refused the request size: lower max_content_length (Splunk's limit is max_content_length in limits.conf [http_input])"
 )
 
-// classify maps an HTTP answer to an outcome. body may be empty or not
-// JSON (a proxy's error page); the HTTP status decides then.
+// classify maps an HTTP answer to an outcome: HEC's code when the body has
+// one it knows, else the HTTP status. body may be empty or not JSON (a
+// proxy's error page).
 func classify(status int, header http.Header, body []byte) verdict {
-	v := verdict{status: status, code: -1, badEvent: -1}
+	v := verdict{Outcome: delivery.FromStatus(status, header, time.Now()), code: -1, badEvent: -1}
 	var r hecResponse
 	if len(body) > 0 && json.Unmarshal(body, &r) == nil {
 		// The text goes into logs and errors; a peer (or a proxy imitating
 		// one) may send any amount of it.
-		v.text = snippet([]byte(r.Text))
+		v.text = delivery.Clip(r.Text)
 		if r.Code != nil {
 			v.code = *r.Code
 		}
@@ -138,93 +122,73 @@ func classify(status int, header http.Header, body []byte) verdict {
 			v.ackID, v.hasAckID = *r.AckID, true
 		}
 	} else if len(body) > 0 {
-		v.text = snippet(body)
+		v.text = delivery.Clip(string(body))
 	}
-	v.retryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
-
-	switch v.code {
-	case codeSuccess, codeHealthy, codeQueueNearCapacity, codeAckNearCapacity:
-		if status >= 200 && status < 300 {
-			v.out = outDelivered
-			return v
-		}
-	case codeTokenDisabled, codeTokenRequired, codeInvalidAuthorization, codeInvalidToken,
-		codeHealthInvalidToken, codeHealthTokenDisabled:
-		v.out, v.hint = outConfig, hintToken
-		return v
-	case codeQueryAuthDisabled:
-		v.out, v.hint = outConfig, hintQuery
-		return v
-	case codeChannelMissing:
-		v.out, v.hint = outConfig, hintChannel
-		return v
-	case codeInvalidChannel:
-		v.out, v.hint = outConfig, hintBadChan
-		return v
-	case codeAckDisabled:
-		v.out, v.hint = outConfig, hintAckOff
-		return v
-	case codeIncorrectIndex:
-		v.out, v.hint = outBadIndex, hintIndex
-		return v
-	case codeNoData, codeInvalidDataFormat, codeEventRequired, codeEventBlank, codeIndexedFields:
-		v.out = outBadEvent
-		return v
-	case codeInternalError:
-		v.out = outRetry
-		return v
-	case codeServerBusy, codeQueuesFull, codeAckUnavailable, codeQueuesFullAckDown, codeShuttingDown,
-		codeQueueAtCapacity, codeAckAtCapacity:
-		v.out = outThrottle
-		return v
+	if !v.fromCode() {
+		v.fromStatus()
 	}
-
-	// No code, or one this exporter does not know: the HTTP status decides.
-	switch {
-	case status >= 200 && status < 300:
-		v.out = outDelivered
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		v.out, v.hint = outConfig, hintToken
-	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
-		v.out, v.hint = outConfig, hintPath
-	case status == http.StatusRequestEntityTooLarge:
-		v.out, v.hint = outTooLarge, hintLength
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
-		v.out = outThrottle
-	case status == http.StatusBadRequest:
-		v.out = outBadEvent
-	case status >= 500 || status == http.StatusRequestTimeout:
-		v.out = outRetry
-	default:
-		v.out, v.hint = outConfig, "unexpected answer from the endpoint: check the endpoint setting and any proxy in between"
+	v.Wait = 0
+	if v.Kind == delivery.Throttle && header != nil {
+		v.Wait = delivery.RetryAfter(header.Get("Retry-After"), time.Now())
 	}
 	return v
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or
-// unreadable, and never more than ten minutes, so a bad header cannot
-// stall the queue for hours.
-func parseRetryAfter(s string, now time.Time) time.Duration {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0
+// fromCode sets the outcome from a HEC code this exporter knows, and
+// reports whether there was one.
+func (v *verdict) fromCode() bool {
+	set := func(k delivery.Kind, hint string) bool {
+		v.Kind, v.hint = k, hint
+		return true
 	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
+	switch v.code {
+	case codeSuccess, codeHealthy, codeQueueNearCapacity, codeAckNearCapacity:
+		if v.Status >= 200 && v.Status < 300 {
+			return set(delivery.Delivered, "")
 		}
-		if n > 600 {
-			n = 600
-		}
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(s); err == nil {
-		d = t.Sub(now)
+	case codeTokenDisabled, codeTokenRequired, codeInvalidAuthorization, codeInvalidToken,
+		codeHealthInvalidToken, codeHealthTokenDisabled:
+		return set(delivery.Auth, hintToken)
+	case codeQueryAuthDisabled:
+		return set(delivery.Permanent, hintQuery)
+	case codeChannelMissing:
+		return set(delivery.Permanent, hintChannel)
+	case codeInvalidChannel:
+		return set(delivery.Permanent, hintBadChan)
+	case codeAckDisabled:
+		return set(delivery.Permanent, hintAckOff)
+	case codeIncorrectIndex:
+		v.badIndex = true
+		return set(delivery.DeadLetter, hintIndex)
+	case codeNoData, codeInvalidDataFormat, codeEventRequired, codeEventBlank, codeIndexedFields:
+		return set(delivery.DeadLetter, "")
+	case codeInternalError:
+		return set(delivery.Retry, "")
+	case codeServerBusy, codeQueuesFull, codeAckUnavailable, codeQueuesFullAckDown, codeShuttingDown,
+		codeQueueAtCapacity, codeAckAtCapacity:
+		return set(delivery.Throttle, "")
 	}
-	if d < 0 {
-		return 0
+	return false
+}
+
+// fromStatus refines the HTTP status's outcome for HEC, which answers a
+// wrong URL with 404 and bad events with 400.
+func (v *verdict) fromStatus() {
+	switch {
+	case v.Kind == delivery.Auth:
+		v.hint = hintToken
+	case v.Status == http.StatusNotFound || v.Status == http.StatusMethodNotAllowed:
+		v.Kind, v.hint = delivery.Permanent, hintPath
+	case v.Kind == delivery.TooLarge:
+		v.hint = hintLength
+	case v.Kind == delivery.Throttle:
+		// HEC's busy codes carry no Retry-After of their own; the header
+		// counts whatever the code.
+	case v.Kind == delivery.DeadLetter && v.Status == http.StatusBadRequest:
+	case v.Kind == delivery.Delivered || v.Kind == delivery.Retry:
+	default:
+		v.Kind, v.hint = delivery.Permanent, "unexpected answer from the endpoint: check the endpoint setting and any proxy in between"
 	}
-	return min(d, 10*time.Minute)
 }
 
 // ackResponse is the answer of /services/collector/ack.
@@ -238,7 +202,7 @@ func parseAckResponse(body []byte) (map[int64]bool, error) {
 		return nil, fmt.Errorf("acknowledgement answer is not JSON: %w", err)
 	}
 	if r.Acks == nil {
-		return nil, fmt.Errorf("acknowledgement answer has no acks member: %s", snippet(body))
+		return nil, fmt.Errorf("acknowledgement answer has no acks member: %s", delivery.Clip(string(body)))
 	}
 	out := make(map[int64]bool, len(r.Acks))
 	for k, v := range r.Acks {
@@ -249,14 +213,4 @@ func parseAckResponse(body []byte) (map[int64]bool, error) {
 		out[id] = v
 	}
 	return out, nil
-}
-
-// snippet keeps error bodies short in logs.
-func snippet(b []byte) string {
-	const max = 200
-	s := strings.TrimSpace(string(b))
-	if len(s) > max {
-		s = s[:max] + "..."
-	}
-	return strings.ToValidUTF8(s, "?")
 }

@@ -7,21 +7,26 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
 )
 
 // Every documented HEC code, with the documented HTTP status, maps to the
 // intended outcome.
 func TestClassifyEveryCode(t *testing.T) {
-	want := map[int]outcome{
-		0: outDelivered, 1: outConfig, 2: outConfig, 3: outConfig, 4: outConfig,
-		5: outBadEvent, 6: outBadEvent, 7: outBadIndex, 8: outRetry, 9: outThrottle,
-		10: outConfig, 11: outConfig, 12: outBadEvent, 13: outBadEvent, 14: outConfig,
-		15: outBadEvent, 16: outConfig, 17: outDelivered, 18: outThrottle, 19: outThrottle,
-		20: outThrottle, 21: outConfig, 22: outConfig, 23: outThrottle, 24: outDelivered,
-		25: outDelivered, 26: outThrottle, 27: outThrottle,
+	// Refused tokens (1-4, 21, 22) are the configuration: the events are
+	// kept until it is fixed, not dead-lettered.
+	const (
+		ok, auth, bad, retry, busy, conf = delivery.Delivered, delivery.Auth, delivery.DeadLetter, delivery.Retry, delivery.Throttle, delivery.Permanent
+	)
+	want := map[int]delivery.Kind{
+		0: ok, 1: auth, 2: auth, 3: auth, 4: auth,
+		5: bad, 6: bad, 7: bad, 8: retry, 9: busy,
+		10: conf, 11: conf, 12: bad, 13: bad, 14: conf,
+		15: bad, 16: conf, 17: ok, 18: busy, 19: busy,
+		20: busy, 21: auth, 22: auth, 23: busy, 24: ok,
+		25: ok, 26: busy, 27: busy,
 	}
 	if len(want) != len(hectest.Codes) {
 		t.Fatalf("%d expectations for %d documented codes", len(want), len(hectest.Codes))
@@ -30,13 +35,13 @@ func TestClassifyEveryCode(t *testing.T) {
 		t.Run(fmt.Sprintf("code_%d", c.Code), func(t *testing.T) {
 			body := fmt.Sprintf(`{"text":%q,"code":%d}`, c.Text, c.Code)
 			v := classify(c.Status, http.Header{}, []byte(body))
-			if v.out != want[c.Code] {
-				t.Fatalf("code %d (%s) -> outcome %d, want %d", c.Code, c.Text, v.out, want[c.Code])
+			if v.Kind != want[c.Code] || v.badIndex != (c.Code == 7) {
+				t.Fatalf("code %d (%s) -> outcome %v (bad index %v), want %v", c.Code, c.Text, v.Kind, v.badIndex, want[c.Code])
 			}
 			if v.code != c.Code || v.text != c.Text {
 				t.Errorf("code/text not kept: %+v", v)
 			}
-			if (v.out == outConfig || v.out == outBadIndex) && v.hint == "" {
+			if (v.Kind == conf || v.Kind == auth || v.badIndex) && v.hint == "" {
 				t.Errorf("configuration outcome without a hint")
 			}
 			switch c.Code {
@@ -54,27 +59,29 @@ func TestClassifyWithoutCode(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   delivery.Kind
 	}{
-		{name: "ok_empty", status: 200, want: outDelivered},
-		{name: "unauthorized_html", status: 401, body: "<html>401</html>", want: outConfig},
-		{name: "forbidden", status: 403, want: outConfig},
-		{name: "not_found", status: 404, want: outConfig},
-		{name: "too_large", status: 413, want: outTooLarge},
-		{name: "throttled", status: 429, want: outThrottle},
-		{name: "unavailable", status: 503, want: outThrottle},
-		{name: "bad_gateway", status: 502, want: outRetry},
-		{name: "timeout", status: 408, want: outRetry},
-		{name: "bad_request", status: 400, body: "garbage", want: outBadEvent},
-		{name: "teapot", status: 418, want: outConfig},
-		{name: "unknown_code_ok", status: 200, body: `{"text":"new","code":99}`, want: outDelivered},
-		{name: "unknown_code_500", status: 500, body: `{"text":"new","code":99}`, want: outRetry},
-		{name: "success_code_on_error_status", status: 500, body: `{"text":"Success","code":0}`, want: outRetry},
+		{name: "ok_empty", status: 200, want: delivery.Delivered},
+		{name: "unauthorized_html", status: 401, body: "<html>401</html>", want: delivery.Auth},
+		{name: "forbidden", status: 403, want: delivery.Auth},
+		{name: "not_found", status: 404, want: delivery.Permanent},
+		{name: "too_large", status: 413, want: delivery.TooLarge},
+		{name: "throttled", status: 429, want: delivery.Throttle},
+		{name: "unavailable", status: 503, want: delivery.Throttle},
+		{name: "bad_gateway", status: 502, want: delivery.Retry},
+		{name: "timeout", status: 408, want: delivery.Retry},
+		{name: "bad_request", status: 400, body: "garbage", want: delivery.DeadLetter},
+		{name: "teapot", status: 418, want: delivery.Permanent},
+		{name: "conflict", status: 409, want: delivery.Permanent},
+		{name: "redirect", status: 302, want: delivery.Permanent},
+		{name: "unknown_code_ok", status: 200, body: `{"text":"new","code":99}`, want: delivery.Delivered},
+		{name: "unknown_code_500", status: 500, body: `{"text":"new","code":99}`, want: delivery.Retry},
+		{name: "success_code_on_error_status", status: 500, body: `{"text":"Success","code":0}`, want: delivery.Retry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if v := classify(tt.status, http.Header{}, []byte(tt.body)); v.out != tt.want {
-				t.Fatalf("outcome %d, want %d (%+v)", v.out, tt.want, v)
+			if v := classify(tt.status, http.Header{}, []byte(tt.body)); v.Kind != tt.want {
+				t.Fatalf("outcome %v, want %v (%+v)", v.Kind, tt.want, v)
 			}
 		})
 	}
@@ -92,30 +99,6 @@ func TestClassifyReadsAckIDAndEventNumber(t *testing.T) {
 	v = classify(400, http.Header{}, []byte(`{"text":"Invalid data format","code":6,"invalid-event-number":-2}`))
 	if v.badEvent != -1 {
 		t.Fatalf("a negative event number must be ignored: %+v", v)
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name, in string
-		want     time.Duration
-	}{
-		{name: "empty", in: "", want: 0},
-		{name: "seconds", in: "30", want: 30 * time.Second},
-		{name: "zero", in: "0", want: 0},
-		{name: "negative", in: "-5", want: 0},
-		{name: "capped", in: "86400", want: 10 * time.Minute},
-		{name: "date", in: now.Add(90 * time.Second).Format(http.TimeFormat), want: 90 * time.Second},
-		{name: "past_date", in: now.Add(-time.Hour).Format(http.TimeFormat), want: 0},
-		{name: "junk", in: "soon", want: 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := parseRetryAfter(tt.in, now); got != tt.want {
-				t.Fatalf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
-			}
-		})
 	}
 }
 
@@ -138,13 +121,14 @@ func FuzzClassify(f *testing.F) {
 	f.Add(0, []byte{0xff, 0xfe})
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		v := classify(status, http.Header{"Retry-After": []string{string(body)}}, body)
-		if v.out < outDelivered || v.out > outConfig {
+		if v.Kind > delivery.DeadLetter || v.Kind == delivery.Duplicate {
 			t.Fatalf("no outcome for %d %q", status, body)
 		}
-		if v.retryAfter < 0 || v.retryAfter > 10*time.Minute {
-			t.Fatalf("retry-after %s out of bounds", v.retryAfter)
+		if v.Wait < 0 || v.Wait > delivery.MaxRetryAfter || (v.Wait > 0 && v.Kind != delivery.Throttle) {
+			t.Fatalf("retry-after %s out of bounds for %v", v.Wait, v.Kind)
 		}
-		if len(v.describe()) > 400 {
+		// One bound for server text (delivery.MaxText), plus the status.
+		if len(v.describe()) > delivery.MaxText+64 {
 			t.Fatalf("description of %d bytes", len(v.describe()))
 		}
 		_, _ = parseAckResponse(body)

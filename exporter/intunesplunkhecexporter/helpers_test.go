@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadatatest"
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/hectest"
@@ -78,7 +79,7 @@ func newTestExporterURL(t *testing.T, url string, mutate func(*Config)) *testExp
 	cfg.DeadLetter.Path = filepath.Join(t.TempDir(), "dead.jsonl")
 	cfg.MaxEventSize = 8 << 10
 	cfg.Ack.PollInterval = 5e6 // 5ms
-	cfg.Ack.Timeout = 5e8      // 500ms
+	cfg.Ack.Timeout = 10e9     // 10s: long enough on a loaded machine; tests of the timeout set their own
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -126,9 +127,11 @@ func (te *testExporter) deadLetters(t *testing.T) []deadletter.Entry {
 }
 
 // counter sums a counter's points whose attributes include every given
-// key=value pair.
+// key=value pair. It fails t when any metric carries attributes
+// metadata.yaml does not declare.
 func (te *testExporter) counter(t *testing.T, name string, kv ...string) int64 {
 	t.Helper()
+	metadatatest.AssertDeclared(t, te.tel)
 	m, err := te.tel.GetMetric(name)
 	if err != nil {
 		return 0

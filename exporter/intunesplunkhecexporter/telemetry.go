@@ -2,16 +2,11 @@ package intunesplunkhecexporter
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"sync"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter/internal/metadata"
 )
@@ -28,8 +23,13 @@ const (
 	reasonServer     = "server_error"
 	reasonAckTimeout = "ack_timeout"
 	reasonShutdown   = "shutdown"
+	// reasonCredentials: HEC refused the token; the events wait for a fix.
+	reasonCredentials = "credentials"
 )
 
+// telemetry records the exporter's metrics. The instruments, with their
+// names, units, descriptions and buckets, come from metadata.yaml through
+// internal/metadata.
 type telemetry struct {
 	delivered    metric.Int64Counter
 	retried      metric.Int64Counter
@@ -40,29 +40,18 @@ type telemetry struct {
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
-	m := set.MeterProvider.Meter(metadata.ScopeName)
-	var t telemetry
-	var errs, err error
-	t.delivered, err = m.Int64Counter("otelcol_intune_hec_events_delivered",
-		metric.WithDescription("Events HEC accepted (and, with ack.enabled, acknowledged as indexed)."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.retried, err = m.Int64Counter("otelcol_intune_hec_events_retried",
-		metric.WithDescription("Events handed back to the sending queue for another attempt, by reason."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.deadLettered, err = m.Int64Counter("otelcol_intune_hec_events_dead_lettered",
-		metric.WithDescription("Events refused for good and written to the dead-letter file (or only logged without one), by reason."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.failed, err = m.Int64Counter("otelcol_intune_hec_events_failed",
-		metric.WithDescription("Events in requests HEC answered with an error, by HEC code and HTTP status."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.truncated, err = m.Int64Counter("otelcol_intune_hec_events_truncated",
-		metric.WithDescription("Events larger than max_event_size sent truncated (oversize = truncate)."), metric.WithUnit("{event}"))
-	errs = errors.Join(errs, err)
-	t.ackLatency, err = m.Float64Histogram("otelcol_intune_hec_ack_latency",
-		metric.WithDescription("Time from HEC accepting a request to its indexer acknowledgement."), metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
-	errs = errors.Join(errs, err)
-	return &t, errs
+	tb, err := metadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	return &telemetry{
+		delivered:    tb.IntuneHecEventsDelivered,
+		retried:      tb.IntuneHecEventsRetried,
+		deadLettered: tb.IntuneHecEventsDeadLettered,
+		failed:       tb.IntuneHecEventsFailed,
+		truncated:    tb.IntuneHecEventsTruncated,
+		ackLatency:   tb.IntuneHecAckLatency,
+	}, nil
 }
 
 func (t *telemetry) addDelivered(ctx context.Context, n int) {
@@ -84,48 +73,6 @@ func (t *telemetry) addDeadLettered(ctx context.Context, n int, reason string) {
 func (t *telemetry) addFailed(ctx context.Context, n int, v verdict) {
 	t.failed.Add(ctx, int64(n), metric.WithAttributes(
 		attribute.String("hec_code", v.codeLabel()),
-		attribute.String("http_status", strconv.Itoa(v.status)),
+		attribute.String("http_status", strconv.Itoa(v.Status)),
 	))
-}
-
-// logLimiter lets one line per key through every interval and says how
-// many were held back, so a flood of bad events cannot flood the log.
-type logLimiter struct {
-	mu       sync.Mutex
-	interval time.Duration
-	last     map[string]time.Time
-	held     map[string]int
-}
-
-func newLogLimiter(interval time.Duration) *logLimiter {
-	return &logLimiter{interval: interval, last: map[string]time.Time{}, held: map[string]int{}}
-}
-
-// allow reports whether to log now, and how many lines for key were
-// suppressed since the last one.
-func (l *logLimiter) allow(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if t, ok := l.last[key]; ok && now.Sub(t) < l.interval {
-		l.held[key]++
-		return false, 0
-	}
-	l.last[key] = now
-	n := l.held[key]
-	l.held[key] = 0
-	return true, n
-}
-
-func (l *logLimiter) log(logger *zap.Logger, level zapcore.Level, key, msg string, fields ...zap.Field) {
-	ok, held := l.allow(key)
-	if !ok {
-		return
-	}
-	if held > 0 {
-		fields = append(fields, zap.Int("similar_messages_suppressed", held))
-	}
-	if ce := logger.Check(level, msg); ce != nil {
-		ce.Write(fields...)
-	}
 }

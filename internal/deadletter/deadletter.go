@@ -35,11 +35,14 @@ func (c Config) Validate() error {
 
 // Entry is one rejected item.
 type Entry struct {
-	Time     time.Time       `json:"time"`
-	Exporter string          `json:"exporter"`
-	Status   int             `json:"status,omitempty"`
-	Reason   string          `json:"reason"`
-	ID       string          `json:"id,omitempty"`
+	Time     time.Time `json:"time"`
+	Exporter string    `json:"exporter"`
+	Status   int       `json:"status,omitempty"`
+	Reason   string    `json:"reason"`
+	ID       string    `json:"id,omitempty"`
+	// Target is where the record was headed (an Elasticsearch data stream
+	// or index), when the exporter knows one.
+	Target   string          `json:"target,omitempty"`
 	Document json.RawMessage `json:"document"`
 }
 

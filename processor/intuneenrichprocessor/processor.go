@@ -9,12 +9,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
-	"github.com/otelcol-intune/otelcol-intune/processor/intuneenrichprocessor/internal/metadata"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
@@ -29,37 +26,21 @@ const (
 )
 
 type enrichProcessor struct {
-	logger    *zap.Logger
-	cfg       *Config
-	en        *mapping.Enricher
-	records   metric.Int64Counter
-	unmatched metric.Int64Counter
+	logger *zap.Logger
+	cfg    *Config
+	en     *mapping.Enricher
+	tel    *telemetry
 	// lastWarn rate-limits the parse-error log line to one a minute; the
 	// counter has the full count.
 	lastWarn atomic.Int64
-	attrSets map[string]metric.MeasurementOption
 }
 
 func newEnrichProcessor(set component.TelemetrySettings, cfg *Config, en *mapping.Enricher) (*enrichProcessor, error) {
-	meter := set.MeterProvider.Meter(metadata.ScopeName)
-	records, err := meter.Int64Counter("otelcol_intune_enrich_records",
-		metric.WithDescription("Records seen by the intune_enrich processor, by result."), metric.WithUnit("{records}"))
+	tel, err := newTelemetry(set)
 	if err != nil {
 		return nil, err
 	}
-	unmatched, err := meter.Int64Counter("otelcol_intune_enrich_unmatched",
-		metric.WithDescription("Connector records whose event ID (kind=event) or diagnostic code (kind=code) is not in the catalog."),
-		metric.WithUnit("{records}"))
-	if err != nil {
-		return nil, err
-	}
-	p := &enrichProcessor{logger: set.Logger, cfg: cfg, en: en, records: records, unmatched: unmatched, attrSets: map[string]metric.MeasurementOption{}}
-	for _, r := range []string{resultEnriched, resultAlreadyEnriched, resultPassed, resultDropped, resultParseError} {
-		p.attrSets[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
-	}
-	p.attrSets["event"] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", "event")))
-	p.attrSets["code"] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", "code")))
-	return p, nil
+	return &enrichProcessor{logger: set.Logger, cfg: cfg, en: en, tel: tel}, nil
 }
 
 func (p *enrichProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
@@ -86,14 +67,10 @@ func (p *enrichProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.L
 		return rl.ScopeLogs().Len() == 0
 	})
 	for r, n := range counts {
-		p.records.Add(ctx, n, p.attrSets[r])
+		p.tel.addRecords(ctx, r, n)
 	}
-	if unmatchedEvents > 0 {
-		p.unmatched.Add(ctx, unmatchedEvents, p.attrSets["event"])
-	}
-	if unmatchedCodes > 0 {
-		p.unmatched.Add(ctx, unmatchedCodes, p.attrSets["code"])
-	}
+	p.tel.addUnmatched(ctx, kindEvent, unmatchedEvents)
+	p.tel.addUnmatched(ctx, kindCode, unmatchedCodes)
 	return ld, nil
 }
 

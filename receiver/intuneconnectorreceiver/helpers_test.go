@@ -20,6 +20,7 @@ import (
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/testutil"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/metadatatest"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
@@ -129,9 +130,11 @@ func (s started) stop(t *testing.T) {
 	}
 }
 
-// counter returns the sum of a counter metric, or 0 when not recorded.
+// counter returns the sum of a counter metric, or 0 when not recorded. It
+// fails t when any metric carries attributes metadata.yaml does not declare.
 func (s started) counter(t *testing.T, name string) int64 {
 	t.Helper()
+	metadatatest.AssertDeclared(t, s.tt)
 	m, err := s.tt.GetMetric(name)
 	if err != nil {
 		return 0

@@ -2,7 +2,6 @@ package intuneconnectorreceiver
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -26,6 +25,9 @@ const (
 	dropExhausted = "retries_exhausted"
 )
 
+// telemetry records the receiver's metrics. The instruments, with their
+// names, units, descriptions and buckets, come from metadata.yaml through
+// internal/metadata.
 type telemetry struct {
 	read, emitted, unmatched, dropped, decodeErrs, bytes, retries metric.Int64Counter
 	lag                                                           metric.Float64Histogram
@@ -35,29 +37,25 @@ type telemetry struct {
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
-	m := set.MeterProvider.Meter(metadata.ScopeName)
-	t := &telemetry{bySource: map[string]metric.MeasurementOption{}}
+	tb, err := metadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	t := &telemetry{
+		read:       tb.IntuneReceiverEventsRead,
+		emitted:    tb.IntuneReceiverEventsEmitted,
+		unmatched:  tb.IntuneReceiverEventsUnmatched,
+		dropped:    tb.IntuneReceiverEventsDropped,
+		decodeErrs: tb.IntuneReceiverDecodeErrors,
+		bytes:      tb.IntuneReceiverBytesRead,
+		retries:    tb.IntuneReceiverConsumeRetries,
+		lag:        tb.IntuneReceiverEventLag,
+		bySource:   map[string]metric.MeasurementOption{},
+	}
 	for _, s := range []string{sourceFile, sourceChannel} {
 		t.bySource[s] = metric.WithAttributeSet(attribute.NewSet(attribute.String("source", s)))
 	}
-	var errs, err error
-	counter := func(name, desc, unit string) metric.Int64Counter {
-		c, e := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit(unit))
-		errs = errors.Join(errs, e)
-		return c
-	}
-	t.read = counter("otelcol_intune_receiver_events_read", "Events decoded from files and channels.", "{event}")
-	t.emitted = counter("otelcol_intune_receiver_events_emitted", "Events the pipeline accepted.", "{event}")
-	t.unmatched = counter("otelcol_intune_receiver_events_unmatched", "Events whose event ID is not in the catalog (they still pass through).", "{event}")
-	t.dropped = counter("otelcol_intune_receiver_events_dropped", "Events given up after a permanent pipeline error or exhausted retries.", "{event}")
-	t.decodeErrs = counter("otelcol_intune_receiver_decode_errors", "Damaged or unreadable input.", "{error}")
-	t.bytes = counter("otelcol_intune_receiver_bytes_read", "Bytes of file input read.", "By")
-	t.retries = counter("otelcol_intune_receiver_consume_retries", "Batches sent again after a retryable pipeline error.", "{batch}")
-	t.lag, err = m.Float64Histogram("otelcol_intune_receiver_event_lag",
-		metric.WithDescription("Time between an event's creation and its reading."), metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 6*3600, 86400, 7*86400))
-	errs = errors.Join(errs, err)
-	return t, errs
+	return t, nil
 }
 
 func (t *telemetry) src(s string) metric.MeasurementOption { return t.bySource[s] }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
 // bulkAction is one parsed action with its source line.
@@ -470,7 +472,7 @@ func (w *memberWriter) key(want bool, k string) bool {
 
 func (w *memberWriter) str(want bool, k, v string) {
 	if w.key(want, k) {
-		w.b = appendJSONString(w.b, v)
+		w.b = mapping.AppendJSONString(w.b, v)
 	}
 }
 
@@ -489,18 +491,6 @@ func (w *memberWriter) open(k string) {
 func (w *memberWriter) close() {
 	w.b = append(w.b, '}')
 	w.n = 1
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			enc, _ := json.Marshal(s)
-			return append(b, enc...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // filter is filter_path: comma-separated dotted patterns, * matching one

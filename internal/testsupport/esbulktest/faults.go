@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,7 +24,8 @@ const (
 
 // ItemFault fails matching bulk items with Status and an error of Type.
 // Items are matched by IDs, by Every (every n-th write item the server sees
-// after the fault was added), or by Match; with none of them, every item.
+// after the fault was added), by Match, or at random by Fraction; with none
+// of them, every item.
 type ItemFault struct {
 	IDs    []string `json:"ids,omitempty"`
 	Every  int      `json:"every,omitempty"`
@@ -34,8 +36,14 @@ type ItemFault struct {
 	Times int `json:"times,omitempty"`
 	// Match selects items by their action and source (in-process only).
 	Match func(Item) bool `json:"-"`
+	// Fraction fails this share (0 to 1) of the items the other fields
+	// match, picked at random from Seed, so a run can be repeated. A resent
+	// item is drawn again, as a real cluster's rejections are.
+	Fraction float64 `json:"fraction,omitempty"`
+	Seed     uint64  `json:"seed,omitempty"`
 
 	seen, fired int
+	rng         *rand.Rand
 }
 
 // Item is one bulk write action as the server read it.
@@ -61,8 +69,25 @@ type RequestFault struct {
 	Delay time.Duration `json:"delay,omitempty"`
 	// Times is how many requests it answers before it stops; 0 is no limit.
 	Times int `json:"times,omitempty"`
+	// Fraction answers this share (0 to 1) of the matching requests,
+	// picked at random from Seed; 0 answers all of them.
+	Fraction float64 `json:"fraction,omitempty"`
+	Seed     uint64  `json:"seed,omitempty"`
 
 	fired int
+	rng   *rand.Rand
+}
+
+// draw reports whether a fault with this fraction fires, creating its
+// generator on first use. The server's lock is held.
+func draw(rng **rand.Rand, fraction float64, seed uint64) bool {
+	if fraction <= 0 {
+		return true
+	}
+	if *rng == nil {
+		*rng = rand.New(rand.NewPCG(seed, 0x5eed))
+	}
+	return (*rng).Float64() < fraction
 }
 
 // FailItems adds an item fault.
@@ -100,6 +125,8 @@ func (s *Server) itemFault(it Item) *ItemFault {
 			continue
 		case f.Match != nil && !f.Match(it):
 			continue
+		case !draw(&f.rng, f.Fraction, f.Seed):
+			continue
 		}
 		f.fired++
 		s.stats.Faults++
@@ -118,6 +145,9 @@ func (s *Server) requestFault(w http.ResponseWriter, r *http.Request) bool {
 			continue
 		}
 		if !strings.HasPrefix(r.URL.Path, c.Path) || (c.Method != "" && c.Method != r.Method) {
+			continue
+		}
+		if !draw(&c.rng, c.Fraction, c.Seed) {
 			continue
 		}
 		c.fired++

@@ -4,6 +4,9 @@
 package testutil
 
 import (
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"slices"
+
 	"context"
 	"sync"
 	"testing"
@@ -92,4 +95,26 @@ func StartFileStorage(t testing.TB, id component.ID, dir string) (h Host, ext ex
 	h = NewHost()
 	h.Extensions[id] = ext
 	return h, ext, stop
+}
+
+// StatusHost is a Host that records the status events components report
+// through componentstatus.
+type StatusHost struct {
+	Host
+	mu     sync.Mutex
+	events []componentstatus.Status
+}
+
+// Report records ev.
+func (h *StatusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev.Status())
+}
+
+// Statuses returns the statuses reported so far, in order.
+func (h *StatusHost) Statuses() []componentstatus.Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.events)
 }
