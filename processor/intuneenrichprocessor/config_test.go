@@ -22,6 +22,7 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		want    *Config
 		wantErr string
+		more    []string
 	}{
 		{name: "", want: &Config{NonConnector: NonConnectorPass}},
 		{name: "drop", want: &Config{NonConnector: NonConnectorDrop}},
@@ -33,7 +34,15 @@ func TestLoadConfig(t *testing.T) {
 			},
 		}}},
 		{name: "bad_action", wantErr: `non_connector: "discard" is not valid, use pass or drop`},
-		{name: "bad_override", wantErr: `event "NoSuchEvent" is neither an event ID nor a catalog event name`},
+		{name: "bad_override", wantErr: `enrichment: severity_overrides[0]: event "NoSuchEvent" is neither an event ID nor a catalog event name`},
+		{name: "unquoted_override", want: &Config{NonConnector: NonConnectorPass, Enrichment: mapping.Config{
+			SeverityOverrides: []mapping.SeverityOverride{{Event: "20102", Code: "0x00000400", Severity: mapping.SeverityCritical}},
+		}}},
+		{name: "mistakes", wantErr: "non_conector: unknown setting; did you mean non_connector?", more: []string{
+			"enrichment::include_orginal: unknown setting; did you mean enrichment::include_original?",
+			`enrichment::severity_overrides[0]::severity: unknown severity "2": severity takes a name`,
+		}},
+		{name: "shapes", wantErr: "enrichment: is a block of settings (key: value lines under it), not a list; it takes include_original or severity_overrides"},
 	}
 	for _, tc := range tests {
 		t.Run("intune_enrich/"+tc.name, func(t *testing.T) {
@@ -51,8 +60,13 @@ func TestLoadConfig(t *testing.T) {
 				err = confmap.Validate(cfg)
 			}
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
+				for _, w := range append([]string{tc.wantErr}, tc.more...) {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Fatalf("error %v, want it to contain %q", err, w)
+					}
+				}
+				if n := strings.Count(err.Error(), "NoSuchEvent"); n > 1 {
+					t.Errorf("the same problem is reported %d times: %v", n, err)
 				}
 				return
 			}
