@@ -124,6 +124,7 @@ func foreignJSON(p []byte, enc encoding, bom int) string {
 		return "the input is JSON, but holds " + jsonValueKind(b[0]) + " where events would be objects"
 	}
 	var first []string
+	found := false
 	var jp jsonParser
 	for len(b) > 0 && b[0] == '{' {
 		status, end := frameJSON(b)
@@ -138,12 +139,12 @@ func foreignJSON(p []byte, enc encoding, bom int) string {
 		// PowerShell does, so an object of another kind can fail on a
 		// value ("id": "x"); without a single member as PowerShell spells
 		// it, it is not a damaged event either.
-		if names := memberNames(b[:end]); first == nil && (perr.notEvent || !hasEventMember(names)) {
-			first = names
+		if names := memberNames(b[:end]); !found && (perr.notEvent || !hasEventMember(names)) {
+			first, found = names, true
 		}
 		b = bytes.TrimLeft(b[end:], separators)
 	}
-	if first == nil {
+	if !found {
 		return ""
 	}
 	return describeJSON(first)
@@ -182,6 +183,9 @@ func describeJSON(names []string) string {
 		return "the input is JSON documents with @timestamp (Elasticsearch or ECS documents): records already converted, not Windows events"
 	case has("event") && (has("sourcetype") || has("time")):
 		return "the input is Splunk HTTP Event Collector events: records already converted, not Windows events"
+	}
+	if len(names) == 0 {
+		return "the input is JSON, but its objects are not Windows events: the first one is empty ({})"
 	}
 	if len(names) > 6 {
 		names = append(names[:6:6], "...")

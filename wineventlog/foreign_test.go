@@ -64,6 +64,7 @@ func TestNonEventInputsAreNamed(t *testing.T) {
 		// "id" is Get-WinEvent's Id to a parser that ignores case, but its
 		// value is no event ID and nothing else is an event member.
 		{"json_other_id", `{"time":"2026-11-22T10:00:00Z","exporter":"e","id":"abc","document":{}}`, "members time, exporter, id, document", instead, true},
+		{"json_empty_objects", "[{}, {}]\n", "the first one is empty", instead, true},
 		{"json_numbers", "[1, 2, 3]", "holds numbers", instead, true},
 		{"json_strings", "[\"a\", \"b\"]", "holds strings", instead, true},
 		{"otlp_json", `{"resourceLogs":[{"resource":{},"scopeLogs":[]}]}`, "OTLP JSON", instead, true},
