@@ -96,6 +96,7 @@ FUZZ_TARGETS = \
 	./mapping/:FuzzAppendJSONString \
 	./mapping/:FuzzRecordFromECS \
 	./internal/deadletter/:FuzzReader \
+	./cmd/intunectl/:FuzzHeadersFromEnv \
 	./receiver/intuneconnectorreceiver/internal/checkpoint/:FuzzParse \
 	./receiver/intuneconnectorreceiver/:FuzzBookmarkRecordID \
 	./internal/contentgen/:FuzzQueryParsers \

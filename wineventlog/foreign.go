@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/magic"
@@ -155,27 +156,13 @@ func foreignJSON(p []byte, enc encoding, bom int) string {
 var eventMembers = []string{"Id", "ProviderName", "LogName", "RecordId", "TimeCreated", "EventID", "InstanceId", "TimeGenerated"}
 
 func hasEventMember(names []string) bool {
-	for _, n := range names {
-		for _, m := range eventMembers {
-			if n == m {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(names, func(n string) bool { return slices.Contains(eventMembers, n) })
 }
 
 // describeJSON names what JSON objects with these members are: records
 // some other tool already converted, or just their members.
 func describeJSON(names []string) string {
-	has := func(n string) bool {
-		for _, x := range names {
-			if x == n {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(n string) bool { return slices.Contains(names, n) }
 	switch {
 	case has("resourceLogs"):
 		return "the input is OTLP JSON: log records already converted, not Windows events"

@@ -256,4 +256,11 @@ func TestOutputErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, exitOutput, errb.String())
 		}
 	}
+	// -o into a folder that does not exist names the folder, not the
+	// temporary file beside the page.
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	code, _, errOut := runCLI(t, "", "report", "-o", filepath.Join(missing, "r.html"), samples+"legacy.ps7.json")
+	if code != exitOutput || !strings.Contains(errOut, "the folder "+missing+" does not exist") || strings.Contains(errOut, ".intunectl-report-") {
+		t.Errorf("report -o into a missing folder: exit %d, want %d: %s", code, exitOutput, errOut)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -108,21 +109,12 @@ func (c *cli) run(args []string) int {
 		return exitOK
 	}
 	for _, cmd := range commands() {
-		if name == cmd.name || contains(cmd.aliases, name) {
+		if name == cmd.name || slices.Contains(cmd.aliases, name) {
 			return cmd.run(c, rest)
 		}
 	}
 	fmt.Fprintf(c.stderr, "intunectl: unknown command %q\n\n%s", name, usageText())
 	return exitUsage
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // newFlags makes a flag set that reports errors the same way for every

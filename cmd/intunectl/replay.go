@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -267,12 +268,7 @@ func (r *replayer) summary() {
 		verb = "would send (dry run)"
 	}
 	var parts []string
-	ids := make([]string, 0, len(r.byExporter))
-	for id := range r.byExporter {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(r.byExporter)) {
 		parts = append(parts, fmt.Sprintf("%d from %s", r.byExporter[id], id))
 	}
 	msg := fmt.Sprintf("intunectl replay: %s %s", verb, plural(r.sent, "record", "records"))

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -370,4 +371,43 @@ func TestReplayErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The header variable is parsed without panicking, every header named is
+// sent, and no error repeats a value: a token with a stray % must not end
+// up on the terminal.
+func FuzzHeadersFromEnv(f *testing.F) {
+	f.Add("authorization=Bearer%20abc,x-tenant=contoso")
+	f.Add("api-key")
+	f.Add(" =x, a = b ,")
+	f.Add("a=%zz")
+	f.Fuzz(func(t *testing.T, raw string) {
+		const secret = "Zq7secretZq7"
+		for _, env := range []string{raw, raw + ",k=" + secret + "%", "k=" + secret + "%," + raw} {
+			headers, names, err := headersFromEnv(func(k string) string {
+				if k == "OTEL_EXPORTER_OTLP_HEADERS" {
+					return env
+				}
+				return ""
+			})
+			if err != nil {
+				if strings.Contains(err.Error(), secret) && !strings.Contains(raw, secret) {
+					t.Fatalf("the error shows a header value: %v", err)
+				}
+				continue
+			}
+			// A name given twice is one header, with the last value.
+			if unique := len(slices.Compact(slices.Sorted(slices.Values(names)))); unique != len(headers) {
+				t.Fatalf("%d distinct names for %d headers", unique, len(headers))
+			}
+			for _, n := range names {
+				if n == "" || n != strings.TrimSpace(n) {
+					t.Fatalf("header name %q", n)
+				}
+				if _, ok := headers.Get(n); !ok {
+					t.Fatalf("header %q named but not sent", n)
+				}
+			}
+		}
+	})
 }
