@@ -57,6 +57,14 @@ func (c *cli) replay(args []string) int {
 	r := &replayer{c: c, opts: o, byExporter: map[string]int{}}
 	if !o.dryRun {
 		s, err := newOTLPSender(ctx, o.sender, c.stderr)
+		var mismatch *tlsMismatchError
+		if errors.As(err, &mismatch) {
+			fmt.Fprintf(c.stderr, "intunectl replay: nothing sent: %v\n", err)
+			if hint := tlsHint(err.Error(), o.sender.insecure); hint != "" {
+				fmt.Fprintf(c.stderr, "  %s\n", hint)
+			}
+			return exitNotSent
+		}
 		if err != nil {
 			fmt.Fprintf(c.stderr, "intunectl replay: %v\n", err)
 			return exitUsage
@@ -129,7 +137,7 @@ func (r *replayer) run(ctx context.Context, files []string) int {
 		}
 		if err != nil {
 			r.unreadable++
-			fmt.Fprintf(r.c.stderr, "intunectl replay: %s: %v\n", name, err)
+			fmt.Fprintf(r.c.stderr, "intunectl replay: %s: %v\n", name, underlying(err))
 		}
 	}
 	if notSent := r.flush(ctx); notSent != nil {
@@ -162,7 +170,7 @@ func tlsHint(msg string, insecure bool) string {
 	switch {
 	case !insecure && strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return "The receiver does not use TLS: add --insecure if it listens on this host or a trusted network, or configure TLS on it."
-	case insecure && (strings.Contains(msg, "server preface") || strings.Contains(msg, "connection reset")):
+	case insecure && (strings.Contains(msg, "speaks TLS") || strings.Contains(msg, "server preface") || strings.Contains(msg, "connection reset")):
 		return "The receiver may expect TLS: leave out --insecure (and give --ca-file if its certificate is not from a CA this system trusts)."
 	case strings.Contains(msg, "certificate"):
 		return "The receiver's certificate was not accepted: give the CA that signed it with --ca-file, or the name it was issued for with --server-name."

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
@@ -53,6 +56,9 @@ func newOTLPSender(ctx context.Context, o senderOptions, stderr io.Writer) (*otl
 	cfg.RetryConfig.MaxElapsedTime = o.retryFor
 	if err := errors.Join(cfg.Validate(), cfg.ClientConfig.Validate()); err != nil {
 		return nil, fmt.Errorf("--endpoint %q: %w", o.endpoint, err)
+	}
+	if err := checkTLS(ctx, cfg.ClientConfig.TLS, o.endpoint, min(o.timeout, 10*time.Second)); err != nil {
+		return nil, err
 	}
 	set := exporter.Settings{
 		ID: component.MustNewIDWithName("otlp", "replay"),
@@ -159,4 +165,51 @@ func headersFromEnv(getenv func(string) string) (configopaque.MapList, []string,
 		return headers, names, nil
 	}
 	return nil, nil, nil
+}
+
+// tlsMismatchError is a receiver that speaks TLS when --insecure was given,
+// or does not when it was not, or whose certificate is not accepted: no
+// retry heals it.
+type tlsMismatchError struct{ err error }
+
+func (e *tlsMismatchError) Error() string { return e.err.Error() }
+
+// checkTLS tries one TLS handshake with the receiver before anything is
+// sent, so that a TLS mismatch is reported at once rather than after
+// --retry-for of retries. A receiver that cannot be reached yet is left to
+// the retries: a collector may still be starting.
+func checkTLS(ctx context.Context, cfg configtls.ClientConfig, endpoint string, timeout time.Duration) error {
+	if _, _, err := net.SplitHostPort(endpoint); err != nil {
+		return nil // a gRPC target such as dns:///host:port; the exporter judges it
+	}
+	var tlsCfg *tls.Config
+	if cfg.Insecure {
+		// Only to learn whether the receiver speaks TLS.
+		tlsCfg = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // nothing is sent on this connection
+	} else {
+		var err error
+		if tlsCfg, err = cfg.LoadTLSConfig(ctx); err != nil {
+			return fmt.Errorf("--ca-file, --cert-file or --key-file: %w", err)
+		}
+	}
+	tlsCfg = tlsCfg.Clone()
+	tlsCfg.NextProtos = []string{"h2"} // as gRPC offers, or a receiver may refuse the handshake
+	if tlsCfg.ServerName == "" {
+		tlsCfg.ServerName, _, _ = net.SplitHostPort(endpoint)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", endpoint)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	err = tls.Client(conn, tlsCfg).HandshakeContext(ctx)
+	switch {
+	case cfg.Insecure && err == nil:
+		return &tlsMismatchError{fmt.Errorf("%s speaks TLS, and --insecure sends without it", endpoint)}
+	case !cfg.Insecure && err != nil && ctx.Err() == nil:
+		return &tlsMismatchError{fmt.Errorf("TLS handshake with %s: %w", endpoint, err)}
+	}
+	return nil
 }

@@ -3,9 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
@@ -132,6 +140,12 @@ type collector struct {
 
 func startCollector(t *testing.T) *collector {
 	t.Helper()
+	return startCollectorTLS(t, nil)
+}
+
+// startCollectorTLS starts the collector with TLS when tls is set.
+func startCollectorTLS(t *testing.T, tls *configtls.ServerConfig) *collector {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +157,9 @@ func startCollector(t *testing.T) *collector {
 	grpc := cfg.Protocols.GRPC.GetOrInsertDefault()
 	grpc.NetAddr.Endpoint = c.endpoint
 	grpc.IncludeMetadata = true
+	if tls != nil {
+		grpc.TLS = configoptional.Some(*tls)
+	}
 	cfg.Protocols.HTTP = configoptional.None[otlpreceiver.HTTPConfig]()
 	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
 		c.mu.Lock()
@@ -333,6 +350,8 @@ func TestReplayErrors(t *testing.T) {
 	closed := l.Addr().String()
 	l.Close()
 	plain := startCollector(t)
+	certs := newTestCA(t)
+	secure := startCollectorTLS(t, certs.server)
 	tests := []struct {
 		name string
 		args []string
@@ -342,6 +361,14 @@ func TestReplayErrors(t *testing.T) {
 	}{
 		{"collector unreachable", []string{"replay", "--endpoint", closed, "--insecure", "--retry-for", "0", dl}, nil, exitNotSent, dl + " line 1 on were not sent"},
 		{"receiver without TLS", []string{"replay", "--endpoint", plain.endpoint, "--retry-for", "0", dl}, nil, exitNotSent, "The receiver does not use TLS: add --insecure"},
+		// A TLS mismatch is found before the first send: no minute of
+		// retries that cannot succeed.
+		{"receiver without TLS, retries on", []string{"replay", "--endpoint", plain.endpoint, dl}, nil, exitNotSent, "The receiver does not use TLS: add --insecure"},
+		{"receiver with TLS, --insecure", []string{"replay", "--endpoint", secure.endpoint, "--insecure", dl}, nil, exitNotSent, "The receiver may expect TLS: leave out --insecure"},
+		{"certificate from an unknown CA", []string{"replay", "--endpoint", secure.endpoint, dl}, nil, exitNotSent, "give the CA that signed it with --ca-file"},
+		{"certificate for another name", []string{"replay", "--endpoint", secure.endpoint, "--ca-file", certs.caFile, "--server-name", "gateway.example", dl}, nil, exitNotSent, "the name it was issued for with --server-name"},
+		{"missing CA file", []string{"replay", "--endpoint", secure.endpoint, "--ca-file", filepath.Join(t.TempDir(), "none.pem"), dl}, nil, exitUsage, "--ca-file"},
+		{"TLS with the CA", []string{"replay", "--endpoint", secure.endpoint, "--ca-file", certs.caFile, dl}, nil, exitOK, "sent 2 records"},
 		{"no endpoint", []string{"replay", dl}, nil, exitUsage, "set --endpoint"},
 		{"no file", []string{"replay", "--endpoint", closed}, nil, exitUsage, "name at least one dead-letter file"},
 		{"missing file", []string{"replay", "--endpoint", closed, "--insecure", filepath.Join(t.TempDir(), "none.jsonl")}, nil, exitUnreadable, "no such file"},
@@ -365,6 +392,9 @@ func TestReplayErrors(t *testing.T) {
 			})
 			if code != tc.code || !strings.Contains(errb.String(), tc.want) {
 				t.Errorf("exit %d (want %d), stderr: %s", code, tc.code, errb.String())
+			}
+			if tc.code == exitNotSent && strings.Contains(errb.String(), "TLS") && strings.Contains(errb.String(), "trying again") {
+				t.Errorf("a TLS mismatch was retried: %s", errb.String())
 			}
 			if strings.Contains(errb.String(), "secret") {
 				t.Errorf("a header value was shown: %s", errb.String())
@@ -410,4 +440,59 @@ func FuzzHeadersFromEnv(f *testing.F) {
 			}
 		}
 	})
+}
+
+type testCA struct {
+	caFile string
+	server *configtls.ServerConfig
+}
+
+// newTestCA writes a CA certificate and a server certificate it signed for
+// localhost and 127.0.0.1, as an admin's internal PKI would issue.
+func newTestCA(t *testing.T) testCA {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, typ string, der []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var server configtls.ServerConfig
+	server.CertFile = write("server.pem", "CERTIFICATE", der)
+	server.KeyFile = write("server-key.pem", "PRIVATE KEY", keyDER)
+	return testCA{caFile: write("ca.pem", "CERTIFICATE", caDER), server: &server}
 }
