@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
 // replayScope names the instrumentation scope of replayed records, so a
@@ -124,6 +126,7 @@ type replayer struct {
 	batchLine int
 
 	sent, bad, unreadable, otherExporter int
+	saidMore                             bool // "more lines skipped" was said
 	byExporter                           map[string]int
 }
 
@@ -195,18 +198,40 @@ func (r *replayer) file(ctx context.Context, name string) error {
 		return errors.New("is a directory: name the dead-letter files inside it")
 	}
 	dl := deadletter.NewReader(io.LimitReader(f, st.Size()))
+	// Bad lines before the first entry are held back: when no line is an
+	// entry, the file is not a dead-letter file, which one message says
+	// better than a line-by-line account.
+	var early []deadletter.LineError
+	earlyMore, entries := 0, 0
 	for {
 		e, line, err := dl.Next()
+		if err == io.EOF && entries == 0 && len(early) > 0 {
+			return notDeadLetters(f)
+		}
 		if err == io.EOF {
 			return nil
 		}
 		var le *deadletter.LineError
+		if errors.As(err, &le) && entries == 0 {
+			if len(early) < maxReportedErrors {
+				early = append(early, *le)
+			} else {
+				earlyMore++
+			}
+			continue
+		}
 		if errors.As(err, &le) {
 			r.badLine(name, le.Line, le.Reason)
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if entries++; entries == 1 {
+			for _, le := range early {
+				r.badLine(name, le.Line, le.Reason)
+			}
+			r.moreBadLines(earlyMore)
 		}
 		if r.opts.exporter != "" && e.Exporter != r.opts.exporter {
 			r.otherExporter++
@@ -230,13 +255,45 @@ func (r *replayer) file(ctx context.Context, name string) error {
 	}
 }
 
+// notDeadLetters says what a file in which no line is a dead-letter entry
+// is, and what to do with it.
+func notDeadLetters(f *os.File) error {
+	prefix := make([]byte, 4096)
+	n, _ := f.ReadAt(prefix, 0)
+	prefix = prefix[:n]
+	var what string
+	switch wineventlog.Detect(prefix) {
+	case wineventlog.FormatEVTX:
+		what = "an EVTX export: summarize and convert read it, and the intune_connector receiver collects it"
+	case wineventlog.FormatXML:
+		what = "XML, as event exports are: summarize and convert read those"
+	case wineventlog.FormatJSON:
+		what = "JSON, but no line is an entry with exporter, reason and document"
+	default:
+		what = "it starts with " + strconv.Quote(string(prefix[:min(len(prefix), 16)]))
+	}
+	return errors.New("not a dead-letter file (" + what + "); replay reads the file an exporter's dead_letter::path names")
+}
+
 func (r *replayer) badLine(file string, line int, reason string) {
-	r.bad++
-	if r.bad <= maxReportedErrors {
+	if r.bad < maxReportedErrors {
+		r.bad++
 		fmt.Fprintf(r.c.stderr, "intunectl replay: %s line %d skipped: %s\n", file, line, reason)
-	} else if r.bad == maxReportedErrors+1 {
+		return
+	}
+	r.moreBadLines(1)
+}
+
+// moreBadLines counts n skipped lines that are not listed one by one.
+func (r *replayer) moreBadLines(n int) {
+	if n == 0 {
+		return
+	}
+	if !r.saidMore {
+		r.saidMore = true
 		fmt.Fprintln(r.c.stderr, "intunectl replay: more lines skipped; the count follows at the end")
 	}
+	r.bad += n
 }
 
 type notSentError struct {

@@ -343,6 +343,10 @@ func TestReplayErrors(t *testing.T) {
 	if err := os.WriteFile(dl, []byte(line+line), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badFirst := filepath.Join(t.TempDir(), "bad-first.jsonl")
+	if err := os.WriteFile(badFirst, []byte("{\"torn\n"+line), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -370,6 +374,11 @@ func TestReplayErrors(t *testing.T) {
 		{"missing CA file", []string{"replay", "--endpoint", secure.endpoint, "--ca-file", filepath.Join(t.TempDir(), "none.pem"), dl}, nil, exitUsage, "--ca-file"},
 		{"TLS with the CA", []string{"replay", "--endpoint", secure.endpoint, "--ca-file", certs.caFile, dl}, nil, exitOK, "sent 2 records"},
 		{"no endpoint", []string{"replay", dl}, nil, exitUsage, "set --endpoint"},
+		// A file of which no line is an entry is named as what it is, not
+		// reported line by line; bad lines before a first entry are.
+		{"an event export", []string{"replay", "--dry-run", samples + "current-admin.wevtutil.xml"}, nil, exitUnreadable, "not a dead-letter file (XML, as event exports are"},
+		{"an EVTX file", []string{"replay", "--dry-run", samples + "real-ndes-admin.evtx"}, nil, exitUnreadable, "not a dead-letter file (an EVTX export"},
+		{"bad line before the first entry", []string{"replay", "--dry-run", badFirst}, nil, exitDamaged, badFirst + " line 1 skipped: not a dead-letter entry"},
 		{"no file", []string{"replay", "--endpoint", closed}, nil, exitUsage, "name at least one dead-letter file"},
 		{"missing file", []string{"replay", "--endpoint", closed, "--insecure", filepath.Join(t.TempDir(), "none.jsonl")}, nil, exitUnreadable, "no such file"},
 		{"bad header variable", []string{"replay", "--endpoint", closed, dl}, map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "api-key"}, exitUsage, "item 1 is not name=value"},
