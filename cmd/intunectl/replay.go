@@ -56,7 +56,7 @@ func (c *cli) replay(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	r := &replayer{c: c, opts: o, byExporter: map[string]int{}}
+	r := &replayer{c: c, opts: o, byExporter: map[string]int{}, otherIDs: map[string]bool{}}
 	if !o.dryRun {
 		s, err := newOTLPSender(ctx, o.sender, c.stderr)
 		var mismatch *tlsMismatchError
@@ -128,6 +128,7 @@ type replayer struct {
 	sent, bad, unreadable, otherExporter int
 	saidMore                             bool // "more lines skipped" was said
 	byExporter                           map[string]int
+	otherIDs                             map[string]bool // exporters left out by --exporter
 }
 
 func (r *replayer) run(ctx context.Context, files []string) int {
@@ -147,6 +148,12 @@ func (r *replayer) run(ctx context.Context, files []string) int {
 		return r.stopped(notSent)
 	}
 	r.summary()
+	if r.opts.exporter != "" && len(r.byExporter) == 0 && len(r.otherIDs) > 0 {
+		// Most likely a misspelt ID: say which the files hold.
+		fmt.Fprintf(r.c.stderr, "intunectl replay: no entry was written by %s; the files hold entries of %s (--exporter takes the ID as the file writes it)\n",
+			r.opts.exporter, strings.Join(slices.Sorted(maps.Keys(r.otherIDs)), ", "))
+		return exitUsage
+	}
 	switch {
 	case r.unreadable > 0:
 		return exitUnreadable
@@ -235,6 +242,7 @@ func (r *replayer) file(ctx context.Context, name string) error {
 		}
 		if r.opts.exporter != "" && e.Exporter != r.opts.exporter {
 			r.otherExporter++
+			r.otherIDs[e.Exporter] = true
 			continue
 		}
 		lr := plog.NewLogRecord()

@@ -376,6 +376,7 @@ func TestReplayErrors(t *testing.T) {
 		{"no endpoint", []string{"replay", dl}, nil, exitUsage, "set --endpoint"},
 		// A file of which no line is an entry is named as what it is, not
 		// reported line by line; bad lines before a first entry are.
+		{"misspelt --exporter", []string{"replay", "--dry-run", "--exporter", "intune_elasticsearch/primary", dl}, nil, exitUsage, "no entry was written by intune_elasticsearch/primary; the files hold entries of intune_elasticsearch"},
 		{"an event export", []string{"replay", "--dry-run", samples + "current-admin.wevtutil.xml"}, nil, exitUnreadable, "not a dead-letter file (XML, as event exports are"},
 		{"an EVTX file", []string{"replay", "--dry-run", samples + "real-ndes-admin.evtx"}, nil, exitUnreadable, "not a dead-letter file (an EVTX export"},
 		{"bad line before the first entry", []string{"replay", "--dry-run", badFirst}, nil, exitDamaged, badFirst + " line 1 skipped: not a dead-letter entry"},
