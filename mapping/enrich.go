@@ -65,7 +65,7 @@ type Attr struct{ Key, Value string }
 // code and check it against the entry, decide the severity, write the error
 // text, then stage the attributes in tree order.
 func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra []Attr) Result {
-	x := enrichment{ev: ev, idText: strconv.FormatUint(uint64(ev.EventID), 10)}
+	x := enrichment{ev: ev, idText: en.cat.derived().idText(ev.EventID)}
 	en.match(&x)
 	x.extractDetails()
 	en.lookUpCode(&x)

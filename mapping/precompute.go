@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -15,6 +16,8 @@ type derived struct {
 	once sync.Once
 	// bodies[e] is the body of a record of entry e without error text.
 	bodies map[*EventEntry]string
+	// ids holds the catalog's event IDs (and their aliases) as text.
+	ids map[uint32]string
 	// withCode holds bodies of entry + code message, filled on first use:
 	// at most entries × codes strings, far fewer in practice.
 	withCode sync.Map // bodyKey -> string
@@ -31,9 +34,13 @@ func (c *Catalog) derived() *derived {
 	d := &c.pre
 	d.once.Do(func() {
 		d.bodies = make(map[*EventEntry]string, len(c.Events))
+		d.ids = make(map[uint32]string, len(c.Events))
 		var texts []string
 		for i := range c.Events {
 			e := &c.Events[i]
+			for _, id := range append([]uint32{e.ID}, e.IDAliases...) {
+				d.ids[id] = strconv.FormatUint(uint64(id), 10)
+			}
 			body := e.Name + ": " + e.Description
 			d.bodies[e] = body
 			texts = append(texts, body, e.Description, e.Remediation)
@@ -45,6 +52,14 @@ func (c *Catalog) derived() *derived {
 		registerEscaped(texts)
 	})
 	return d
+}
+
+// idText is id as decimal text, without allocating for the catalog's IDs.
+func (d *derived) idText(id uint32) string {
+	if s, ok := d.ids[id]; ok {
+		return s
+	}
+	return strconv.FormatUint(uint64(id), 10)
 }
 
 // body returns the record body for entry e (non-nil) with the error text

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -85,5 +86,19 @@ func TestBodiesShared(t *testing.T) {
 	}
 	if got := d.body(e, c, "some text the event carried"); got != "" {
 		t.Errorf("body with an event's own error text = %q, want \"\" (built by the caller)", got)
+	}
+}
+
+func TestIDText(t *testing.T) {
+	d := MustDefault().derived()
+	for _, id := range []uint32{0, 7, 1001, 20100, 4294967295} {
+		if got, want := d.idText(id), strconv.FormatUint(uint64(id), 10); got != want {
+			t.Errorf("idText(%d) = %q, want %q", id, got, want)
+		}
+	}
+	for _, e := range MustDefault().Events {
+		if _, ok := d.ids[e.ID]; !ok {
+			t.Errorf("catalog event %d has no cached ID text", e.ID)
+		}
 	}
 }
