@@ -21,3 +21,8 @@ func versionLine() string {
 	}
 	return fmt.Sprintf("intunectl version %s\n", v)
 }
+
+func (c *cli) printVersion([]string) int {
+	fmt.Fprint(c.stdout, versionLine())
+	return exitOK
+}

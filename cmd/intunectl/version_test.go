@@ -25,7 +25,7 @@ func TestVersion(t *testing.T) {
 			})
 		}
 	}
-	if !strings.Contains(usage, "intunectl version") {
+	if !strings.Contains(usageText(), "intunectl version") {
 		t.Error("usage does not mention the version command")
 	}
 }
