@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"net"
@@ -21,14 +23,17 @@ import (
 	"github.com/prometheus/common/model"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	// The otlp_grpc exporter compresses with gzip by default.
 	_ "google.golang.org/grpc/encoding/gzip"
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
 
 // The metric names as sent over OTLP and as Prometheus shows them.
@@ -391,4 +396,137 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	return fams
+}
+
+// TestMetricsOverOTLP runs the shipped config/metrics.yaml as a gateway
+// would: records arrive at its OTLP receiver. Every sample event comes
+// enriched, as our agents send them; the events of the XML samples come
+// once more as raw event XML, as another collector's windowseventlog
+// receiver (raw: true) sends them, for intune_enrich to enrich; and a
+// record of another application comes along, which is not counted. The
+// counts per attribute set must be the sum of what the mapping makes of
+// both.
+func TestMetricsOverOTLP(t *testing.T) {
+	t.Parallel()
+	collector, _ := binaries(t)
+	root := moduleRoot(t)
+	dir := t.TempDir()
+	samples := filepath.Join(root, "testdata", "samples")
+	all, err := filepath.Glob(filepath.Join(samples, "*"))
+	if err != nil || len(all) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	rawFiles := []string{filepath.Join(samples, "current-admin.wevtutil.xml"), filepath.Join(samples, "legacy.eventviewer.xml")}
+	want, _ := expectMetrics(t, all...)
+	rawWant, _ := expectMetrics(t, rawFiles...)
+	for k, n := range rawWant {
+		want[k] += n
+	}
+	var total int64
+	for _, n := range want {
+		total += n
+	}
+
+	peer := startOTLPMetricsPeer(t)
+	otlpAddr := freeAddr(t)
+	overlay := filepath.Join(dir, "otlp.yaml")
+	writeFile(t, overlay, fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+connectors:
+  intune_metrics:
+    interval: 1s
+exporters:
+  prometheus/metrics:
+    endpoint: %s
+service:
+  telemetry:
+    metrics:
+      level: none
+`, otlpAddr, freeAddr(t)))
+	c := startProc(t, "collector", dir, root,
+		[]string{"METRICS_OTLP_ENDPOINT=" + peer.addr, "METRICS_OTLP_INSECURE=true"}, collector,
+		"--config", filepath.Join(root, "config", "metrics.yaml"), "--config", overlay)
+
+	conn, err := grpc.NewClient(otlpAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := plogotlp.NewGRPCClient(conn)
+	en, err := mapping.NewEnricher(mapping.MustDefault(), mapping.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches []plog.Logs
+	add := func() plog.LogRecordSlice {
+		if len(batches) == 0 || batches[len(batches)-1].LogRecordCount() >= 500 {
+			ld := plog.NewLogs()
+			ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+			batches = append(batches, ld)
+		}
+		return batches[len(batches)-1].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	}
+	for _, path := range all {
+		eachEvent(t, path, func(ev *wineventlog.Event) { en.Enrich(ev, add().AppendEmpty()) })
+	}
+	for _, path := range rawFiles {
+		eachEventWithOriginal(t, path, func(ev *wineventlog.Event) {
+			if !strings.HasPrefix(ev.Original, "<Event") {
+				t.Fatalf("%s: an event's original text is not event XML: %.40q", path, ev.Original)
+			}
+			add().AppendEmpty().Body().SetStr(ev.Original)
+		})
+	}
+	add().AppendEmpty().Body().SetStr("GET /healthz 200 another application's log line")
+
+	for _, ld := range batches {
+		// The receiver may not listen yet right after the start.
+		waitFor(t, 30*time.Second, "the OTLP receiver to take a batch", func() bool {
+			c.alive()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := client.Export(ctx, plogotlp.NewExportRequestFromLogs(ld))
+			return err == nil
+		})
+	}
+	waitSettled(t, 90*time.Second, 3*time.Second, "the events counted over OTLP", int(total), func() int {
+		c.alive()
+		return int(peer.total())
+	})
+	if got := peer.counts(); !maps.Equal(got, want) {
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			if got[k] != want[k] {
+				t.Errorf("{%s}: %d, want %d", k, got[k], want[k])
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(got)) {
+			if _, ok := want[k]; !ok {
+				t.Errorf("{%s}: %d, want no such series", k, got[k])
+			}
+		}
+	}
+	c.stop(20 * time.Second)
+}
+
+// eachEventWithOriginal is eachEvent with the event's original text kept.
+func eachEventWithOriginal(t *testing.T, path string, fn func(*wineventlog.Event)) {
+	t.Helper()
+	f, err := eventfile.Open(path, eventfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for {
+		rec, err := f.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		fn(&rec.Event)
+	}
 }
