@@ -94,6 +94,9 @@ FUZZ_TARGETS = \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
+	./mapping/:FuzzRecordFromECS \
+	./internal/deadletter/:FuzzReader \
+	./cmd/intunectl/:FuzzHeadersFromEnv \
 	./receiver/intuneconnectorreceiver/internal/checkpoint/:FuzzParse \
 	./receiver/intuneconnectorreceiver/:FuzzBookmarkRecordID \
 	./internal/contentgen/:FuzzQueryParsers \

@@ -126,9 +126,9 @@ func (en *Enricher) match(x *enrichment) {
 	ev := x.ev
 	entry := en.cat.Event(ev.EventID)
 	gen, fromConnector := en.cat.SourceOf(ev.ProviderName, ev.ProviderGUID, ev.Channel)
-	if entry != nil && fromConnector && gen != entry.Generation {
-		// The ID belongs to the other product; an ID match alone is not
-		// enough to attach the wrong meaning.
+	if entry != nil && (fromConnector && gen != entry.Generation || en.cat.foreign(ev, fromConnector)) {
+		// The ID belongs to the other product, or the event to another
+		// log; an ID match alone is not enough to attach the wrong meaning.
 		entry = nil
 	}
 	if entry != nil {
