@@ -115,6 +115,13 @@ func SplunkFiles(cat *mapping.Catalog, alerts []*Alert) (map[string][]byte, erro
 	props.kv("LOOKUP-"+codesLookup, codesLookup+" code AS diagnostic_code OUTPUTNEW name AS diagnostic_name message AS diagnostic_message remediation AS diagnostic_remediation")
 	files["default/props.conf"] = props.bytes()
 
+	mc := newConf("Search macros. Every search of the app starts with `" + SplunkIndexMacro + "`: if the collector writes to\nanother index than " + DefaultSplunkIndex + " (the intune_splunk_hec exporter's index setting), redefine it in local/macros.conf.")
+	mc.stanza(SplunkIndexMacro)
+	mc.kv("definition", SplunkMacros()[SplunkIndexMacro])
+	mc.kv("iseval", "0")
+	mc.kv("description", "The index (or indexes, e.g. (index=intune OR index=intune_test)) that holds the Intune connector events the collector sends.")
+	files["default/macros.conf"] = mc.bytes()
+
 	tr := newConf("Catalog lookups; the CSV files are generated from the catalog.")
 	tr.stanza(eventsLookup)
 	tr.kv("filename", eventsLookup+".csv")
@@ -129,7 +136,7 @@ func SplunkFiles(cat *mapping.Catalog, alerts []*Alert) (map[string][]byte, erro
 	// HEC index-time fields are searchable without it.
 
 	et := newConf("Event types for the CIM data models and for searching by catalog category.")
-	base := `sourcetype="` + Sourcetype + `"`
+	base := splunkBase
 	et.stanza("intune_connector")
 	et.kv("search", base)
 	et.stanza("intune_connector_failure")
