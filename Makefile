@@ -91,6 +91,7 @@ FUZZ_TARGETS = \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
+	./mapping/:FuzzLayeredCatalog \
 	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \

@@ -143,6 +143,7 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	} else if entry != nil {
 		remediation = entry.Remediation
 	}
+	runbook, labels := Annotations(entry, code, codeIsError)
 
 	// Staged first, so the attribute map is allocated at its exact size:
 	// it is most of what a record keeps alive in a queue.
@@ -211,7 +212,11 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	}
 	a.nonEmpty(AttrIntuneRemediation, remediation)
 	a.nonEmpty(AttrIntuneRequestID, d.RequestID)
+	a.nonEmpty(AttrIntuneRunbookURL, runbook)
 	a.nonEmpty(AttrIntuneUploadState, d.UploadState)
+	if len(labels) > 0 {
+		vals.dataIn(&a, AttrLabels, labels)
+	}
 	a.str(AttrLogLevel, si.Name)
 	a.nonEmpty(AttrUserID, d.UserID)
 
@@ -365,7 +370,7 @@ type stagedAttr struct {
 
 // stagedValues holds the few values that are not scalars.
 type stagedValues struct {
-	data [3][]wineventlog.Data
+	data [4][]wineventlog.Data
 	nd   int
 	strs [2][]string
 	ns   int
