@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -46,6 +47,8 @@ func (c *Config) Validate() error {
 	if err := c.Enrichment.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("enrichment: %w", err))
 	}
+	// The catalog files are read here, so that validate reports a bad one.
+	errs = append(errs, catalogfile.Check("enrichment", c.Enrichment))
 	switch c.NonConnector {
 	case NonConnectorPass, NonConnectorDrop:
 	default:
