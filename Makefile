@@ -54,6 +54,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./receiver/... ./cmd/...
+	@# Windows-only code (the channel binding) type-checked with its tests;
+	@# no Windows here to run them.
+	GOOS=windows $(GO) test -c -o .build/wintest/ ./receiver/intuneconnectorreceiver/...
 	@# -e: the tests of some dependencies import modules the proxy does not
 	@# serve; they are never built here. A diff means go.mod or go.sum is stale.
 	@mkdir -p .build
@@ -92,7 +95,8 @@ FUZZ_TARGETS = \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
 	./mapping/:FuzzLayeredCatalog \
-	./receiver/intuneconnectorreceiver/:FuzzParseCheckpoint \
+	./receiver/intuneconnectorreceiver/internal/checkpoint/:FuzzParse \
+	./receiver/intuneconnectorreceiver/:FuzzBookmarkRecordID \
 	./internal/contentgen/:FuzzQueryParsers \
 	./internal/contentgen/:FuzzParseConf \
 	./internal/testsupport/esbulktest/:FuzzParseBulk \
@@ -101,7 +105,9 @@ FUZZ_TARGETS = \
 	./exporter/intuneelasticsearchexporter/:FuzzClassifyBulk \
 	./internal/delivery/:FuzzClip \
 	./exporter/intunesplunkhecexporter/:FuzzTruncateEvent \
-	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint
+	./exporter/intunesplunkhecexporter/:FuzzParseEndpoint \
+	./internal/configcheck/:FuzzUnmarshal \
+	./internal/configcheck/:FuzzParseDuration
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

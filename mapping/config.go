@@ -28,9 +28,54 @@ type Config struct {
 // to that event carrying that code. Precedence: event+code, then code, then
 // event.
 type SeverityOverride struct {
-	Event    string   `mapstructure:"event"`
-	Code     string   `mapstructure:"code"`
+	Event    EventRef `mapstructure:"event"`
+	Code     CodeRef  `mapstructure:"code"`
 	Severity Severity `mapstructure:"severity"`
+}
+
+// EventRef is an event ID or catalog event name as written in config. An ID
+// may be written as a bare YAML number (event: 20102).
+type EventRef string
+
+// UnmarshalText keeps the text; Validate checks it against the catalog.
+func (e *EventRef) UnmarshalText(b []byte) error {
+	*e = EventRef(strings.TrimSpace(string(b)))
+	return nil
+}
+
+// CodeRef is a diagnostic code as written in config: 0x00000400, or a
+// documented spelling of one.
+type CodeRef string
+
+// UnmarshalText keeps the text; Validate checks and normalises it.
+func (c *CodeRef) UnmarshalText(b []byte) error {
+	*c = CodeRef(strings.TrimSpace(string(b)))
+	return nil
+}
+
+// TextForNumber turns a code written unquoted back into hex: YAML reads
+// code: 0x00000400 as the integer 1024. A number whose digits are a catalog
+// code read as hex (400, or 00000400, which YAML takes for octal) while the
+// number itself is not one is refused: the user wrote hex digits without
+// the 0x, and YAML has already lost which.
+func (CodeRef) TextForNumber(n int64) (string, error) {
+	if n < 0 || n > 0xFFFFFFFF {
+		return "", fmt.Errorf("%d is not a diagnostic code; write it in hex as the catalog does, e.g. 0x00000400", n)
+	}
+	code := fmt.Sprintf("0x%08X", n)
+	cat, err := Default()
+	if err != nil {
+		return "", err
+	}
+	if _, _, known := cat.Code(code); known {
+		return code, nil
+	}
+	for _, digits := range []string{strconv.FormatInt(n, 10), strconv.FormatInt(n, 8)} {
+		if _, meant, known := cat.Code("0x" + digits); known {
+			return "", fmt.Errorf("YAML read the code as the number %d (%s), which is not in the catalog; for %s write code: %s, or put the code in quotes", n, code, meant, meant)
+		}
+	}
+	return code, nil
 }
 
 // Validate checks the overrides against the catalog: names must exist, codes
@@ -105,7 +150,7 @@ func compileOverrides(cat *Catalog, list []SeverityOverride) (overrides, error) 
 	for i, ov := range list {
 		where := fmt.Sprintf("severity_overrides[%d]", i)
 		if ov.Severity == SeverityUnset {
-			errs = append(errs, fmt.Errorf("%s: severity is required (verbose, information, warning, error or critical)", where))
+			errs = append(errs, fmt.Errorf("%s: severity is required (%s)", where, severityNames))
 		}
 		if ov.Event == "" && ov.Code == "" {
 			errs = append(errs, fmt.Errorf("%s: set event (an event ID or name), code (a diagnostic code such as 0x00000400), or both", where))
@@ -113,7 +158,7 @@ func compileOverrides(cat *Catalog, list []SeverityOverride) (overrides, error) 
 		}
 		var id uint32
 		if ov.Event != "" {
-			ev := strings.TrimSpace(ov.Event)
+			ev := strings.TrimSpace(string(ov.Event))
 			if n, err := strconv.ParseUint(ev, 10, 32); err == nil {
 				// Unknown IDs are allowed: an override can give an event
 				// the catalog does not know yet a severity of its own.
@@ -127,7 +172,7 @@ func compileOverrides(cat *Catalog, list []SeverityOverride) (overrides, error) 
 		}
 		var code string
 		if ov.Code != "" {
-			c, ok := cat.NormalizeCode(ov.Code)
+			c, ok := cat.NormalizeCode(string(ov.Code))
 			if !ok {
 				errs = append(errs, fmt.Errorf("%s: code %q is not a hex diagnostic code like 0x00000400", where, ov.Code))
 				continue

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -66,10 +67,16 @@ func (s Severity) String() string {
 	return s.Info().Name
 }
 
+// severityNames lists the names config takes, mildest first.
+const severityNames = "verbose, information, warning, error or critical"
+
 // ParseSeverity accepts the catalog names and the common synonyms users type
-// in config (info, warn, err, fatal).
+// in config (info, warn, err, fatal). Numbers are refused: the Windows level
+// (2 is error), ECS event.severity and Splunk severity_id (4 is error) count
+// differently, so a number would be read on one scale and meant on another.
 func ParseSeverity(s string) (Severity, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
 	case "verbose", "debug", "trace":
 		return SeverityVerbose, nil
 	case "information", "informational", "info":
@@ -81,7 +88,14 @@ func ParseSeverity(s string) (Severity, error) {
 	case "critical", "fatal", "crit":
 		return SeverityCritical, nil
 	}
-	return SeverityUnset, fmt.Errorf("unknown severity %q: use one of verbose, information, warning, error, critical", s)
+	if n, err := strconv.Atoi(t); err == nil {
+		hint := ""
+		if n >= 0 && n <= 5 {
+			hint = fmt.Sprintf("; Windows level %d is %s", n, SeverityFromWindowsLevel(uint8(n)))
+		}
+		return SeverityUnset, fmt.Errorf("unknown severity %q: severity takes a name, one of %s, not a number (numbers mean different things on the Windows, ECS and Splunk scales%s)", s, severityNames, hint)
+	}
+	return SeverityUnset, fmt.Errorf("unknown severity %q: use one of %s", s, severityNames)
 }
 
 // UnmarshalText makes Severity usable directly in YAML and collector config.

@@ -78,15 +78,15 @@ func bootstrapSteps(cfg *Config) ([]bootStep, error) {
 
 	if lifecycle == LifecycleILM {
 		hot := map[string]any{}
-		if b.RolloverMaxAge != "" {
-			hot["max_age"] = b.RolloverMaxAge
+		if b.RolloverMaxAge > 0 {
+			hot["max_age"] = b.RolloverMaxAge.String()
 		}
 		if b.RolloverMaxPrimaryShardSize != "" {
 			hot["max_primary_shard_size"] = b.RolloverMaxPrimaryShardSize
 		}
 		phases := map[string]any{"hot": map[string]any{"min_age": "0ms", "actions": map[string]any{"rollover": hot}}}
 		if b.DeleteAfter > 0 {
-			phases["delete"] = map[string]any{"min_age": esDuration(b.DeleteAfter), "actions": map[string]any{"delete": map[string]any{}}}
+			phases["delete"] = map[string]any{"min_age": b.DeleteAfter.String(), "actions": map[string]any{"delete": map[string]any{}}}
 		}
 		errs = append(errs, add("ILM policy "+name, "/_ilm/policy/"+url.PathEscape(name),
 			map[string]any{"policy": map[string]any{"phases": phases}}, true))
@@ -132,7 +132,7 @@ func bootstrapSteps(cfg *Config) ([]bootStep, error) {
 	if lifecycle == LifecycleDataStream {
 		lc := map[string]any{"enabled": true}
 		if b.DeleteAfter > 0 {
-			lc["data_retention"] = esDuration(b.DeleteAfter)
+			lc["data_retention"] = b.DeleteAfter.String()
 		}
 		tpl["template"] = map[string]any{"lifecycle": lc}
 	}

@@ -127,7 +127,7 @@ func TestBootstrapVariants(t *testing.T) {
 			name: "data stream lifecycle with retention",
 			mutate: func(c *Config) {
 				c.Bootstrap.Lifecycle = LifecycleDataStream
-				c.Bootstrap.DeleteAfter = 90 * 24 * time.Hour
+				c.Bootstrap.DeleteAfter = Age(90 * 24 * time.Hour)
 			},
 			check: func(t *testing.T, srv *esbulktest.Server) {
 				var tpl struct {
@@ -143,7 +143,7 @@ func TestBootstrapVariants(t *testing.T) {
 		},
 		{
 			name:   "ilm with a delete phase",
-			mutate: func(c *Config) { c.Bootstrap.DeleteAfter = 36 * time.Hour },
+			mutate: func(c *Config) { c.Bootstrap.DeleteAfter = Age(36 * time.Hour) },
 			check: func(t *testing.T, srv *esbulktest.Server) {
 				if p := string(srv.Policy("logs-intune_connector")); !strings.Contains(p, `"delete":{"actions":{"delete":{}},"min_age":"36h"}`) {
 					t.Errorf("policy %s", p)

@@ -39,6 +39,8 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		check   func(t *testing.T, cfg *Config)
 		wantErr []string
+		// hide is text that must not reach the error: secrets.
+		hide []string
 	}{
 		{
 			name: "minimal",
@@ -66,7 +68,7 @@ func TestLoadConfig(t *testing.T) {
 				if cfg.ClientConfig.Timeout != 30*time.Second || cfg.ClientConfig.TLS.CAFile != "/etc/otelcol/elastic-ca.pem" {
 					t.Errorf("client: %+v", cfg.ClientConfig)
 				}
-				if cfg.Bootstrap.Lifecycle != LifecycleDataStream || cfg.Bootstrap.DeleteAfter != 90*24*time.Hour || cfg.Bootstrap.Name != "logs-intune" {
+				if cfg.Bootstrap.Lifecycle != LifecycleDataStream || cfg.Bootstrap.DeleteAfter != Age(90*24*time.Hour) || cfg.Bootstrap.Name != "logs-intune" {
 					t.Errorf("bootstrap: %+v", cfg.Bootstrap)
 				}
 				if cfg.DeadLetter.File.Path == "" || cfg.DeadLetter.File.MaxSizeMiB != 50 || cfg.DeadLetter.Index != "intune-dead-letter" {
@@ -113,15 +115,50 @@ func TestLoadConfig(t *testing.T) {
 				}
 			},
 		},
-		{name: "bad_lifecycle", wantErr: []string{`bootstrap::lifecycle "forever" is not one of ilm, data_stream_lifecycle, none`}},
-		{name: "no_destination", wantErr: []string{"set endpoints (or endpoint) to the Elasticsearch node URLs, or cloud_id"}},
+		{name: "bad_lifecycle", wantErr: []string{`bootstrap::lifecycle: "forever" is not one of ilm, data_stream_lifecycle, none`}},
+		{name: "no_destination", wantErr: []string{"endpoints: the value is empty (no endpoint, endpoints or cloud_id is set): set endpoints to the Elasticsearch node URLs"}},
 		{name: "conflicts", wantErr: []string{
 			"set endpoints (or endpoint) or cloud_id, not both",
 			"set one of api_key, user/password and bearer_token",
 			"user and password go together",
 			`data_stream::dataset "intune-connector"`,
 			"bootstrap::priority 100",
-			`bootstrap::rollover_max_age "a month"`,
+			`bootstrap::rollover_max_age: "a month" is not a duration; write a number with a unit, e.g. 30d`,
+		}},
+		{name: "misspelt", hide: []string{"s3cr3t"}, wantErr: []string{
+			"apikey: unknown setting; did you mean api_key?",
+			"bootstrap::enable: unknown setting; did you mean bootstrap::enabled?",
+			"dead_letter::file: unknown setting; did you mean dead_letter::path?",
+			"delete_after: unknown setting here; did you mean bootstrap::delete_after?",
+		}},
+		{name: "bare_durations", wantErr: []string{
+			"timeout: 30 has no unit, so it would mean 30 nanoseconds; write the unit, e.g. 30s",
+			"retry_on_failure::initial_interval: 5 has no unit",
+			`bootstrap::delete_after: "90" has no unit, so it would mean nanoseconds; write the unit, e.g. 90d`,
+		}},
+		{name: "short_durations", wantErr: []string{
+			"timeout: 100ms is below the minimum of 1s",
+			"bootstrap::rollover_max_age: 5m is below the minimum of 1h",
+			"bootstrap::delete_after: 30m is below the minimum of 1h",
+		}},
+		{name: "ages", check: func(t *testing.T, cfg *Config) {
+			// One syntax for both; Elasticsearch gets its own units.
+			if cfg.Bootstrap.RolloverMaxAge.String() != "90d" || cfg.Bootstrap.DeleteAfter != Age(90*24*time.Hour) {
+				t.Errorf("rollover %s, delete after %s", cfg.Bootstrap.RolloverMaxAge, cfg.Bootstrap.DeleteAfter)
+			}
+		}},
+		{name: "shapes", wantErr: []string{
+			"bootstrap: is a block of settings, not false; write bootstrap: {enabled: false}",
+			"dead_letter: is a block of settings, not a single value; write dead_letter: {path: /var/lib/otelcol/dlq.jsonl}",
+			"sending_queue: is a block of settings, not false; write sending_queue: {enabled: false}",
+		}},
+		{name: "empty_values", wantErr: []string{
+			"endpoints[0]: the value is empty; if it comes from an environment variable (${env:ES_ENDPOINT}), that variable is unset or empty",
+			"api_key: the value is empty; if it comes from an environment variable",
+		}},
+		{name: "header_values", hide: []string{"VnVhQ2ZH"}, wantErr: []string{`api_key: give the key alone, without "ApiKey "`}},
+		{name: "no_rollover", wantErr: []string{
+			"bootstrap::rollover_max_age and bootstrap::rollover_max_primary_shard_size are both empty: an ILM rollover needs at least one",
 		}},
 	}
 	for _, tt := range tests {
@@ -134,6 +171,11 @@ func TestLoadConfig(t *testing.T) {
 				for _, w := range tt.wantErr {
 					if !strings.Contains(err.Error(), w) {
 						t.Errorf("error %q\nlacks %q", err, w)
+					}
+				}
+				for _, h := range tt.hide {
+					if strings.Contains(err.Error(), h) {
+						t.Errorf("error %q\nshows %q", err, h)
 					}
 				}
 				return
@@ -160,7 +202,22 @@ func TestValidateMore(t *testing.T) {
 		{"ok", func(*Config) {}, ""},
 		{"endpoint and endpoints", func(c *Config) { c.ClientConfig.Endpoint = "http://a:9200" }, "set endpoint or endpoints, not both"},
 		{"single endpoint", func(c *Config) { c.Endpoints = nil; c.ClientConfig.Endpoint = "http://a:9200" }, ""},
-		{"not a url", func(c *Config) { c.Endpoints = []string{"es01:9200"} }, `"es01:9200" is not an http:// or https:// URL`},
+		{"not a url", func(c *Config) { c.Endpoints = []string{"es01:9200"} }, `endpoints[0]: "es01:9200" is not an http:// or https:// URL`},
+		{"bad single endpoint", func(c *Config) { c.Endpoints = nil; c.ClientConfig.Endpoint = "es01" }, `endpoint: "es01" is not an http:// or https:// URL`},
+		{"no timeout", func(c *Config) { c.ClientConfig.Timeout = 0 }, "timeout: 0s is below the minimum of 1s"},
+		{"bearer header", func(c *Config) { c.BearerToken = "Bearer abc" }, `bearer_token: give the token alone, without "Bearer "`},
+		{"bad lifecycle", func(c *Config) { c.Bootstrap.Lifecycle = "x" }, `bootstrap::lifecycle: "x" is not one of`},
+		{"no rollover for a plain index is fine", func(c *Config) {
+			c.Index = "intune"
+			c.Bootstrap.RolloverMaxAge = 0
+			c.Bootstrap.RolloverMaxPrimaryShardSize = ""
+		}, ""},
+		{"no rollover with data stream lifecycle is fine", func(c *Config) {
+			c.Bootstrap.Lifecycle = LifecycleDataStream
+			c.Bootstrap.RolloverMaxAge = 0
+			c.Bootstrap.RolloverMaxPrimaryShardSize = ""
+		}, ""},
+		{"size alone is a rollover condition", func(c *Config) { c.Bootstrap.RolloverMaxAge = 0 }, ""},
 		{"bad index", func(c *Config) { c.Index = "Intune" }, `index "Intune" is not a valid index name`},
 		{"index skips data stream checks", func(c *Config) { c.Index = "intune"; c.DataStream.Dataset = "A-B" }, ""},
 		{"bad namespace", func(c *Config) { c.DataStream.Namespace = "prod-1" }, `data_stream::namespace "prod-1"`},

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
+	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 	"github.com/otelcol-intune/otelcol-intune/internal/sendqueue"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
@@ -52,7 +53,7 @@ func createDefaultConfig() component.Config {
 			Name:                        "logs-intune_connector",
 			Priority:                    200,
 			Lifecycle:                   LifecycleILM,
-			RolloverMaxAge:              "30d",
+			RolloverMaxAge:              Age(30 * configcheck.Day),
 			RolloverMaxPrimaryShardSize: "50gb",
 		},
 	}

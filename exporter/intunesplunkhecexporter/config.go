@@ -13,8 +13,10 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
 )
 
@@ -54,6 +56,17 @@ type Config struct {
 	HealthCheck HealthCheckConfig `mapstructure:"health_check"`
 	Ack         AckConfig         `mapstructure:"ack"`
 	DeadLetter  deadletter.Config `mapstructure:"dead_letter"`
+
+	// problems are the settings Unmarshal refused; Validate reports them.
+	problems *configcheck.Problems
+}
+
+// Unmarshal refuses unknown keys (naming the one meant), durations without
+// a unit and blocks written as one value, before decoding the rest.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	p, err := configcheck.Unmarshal(conf, c)
+	c.problems = p
+	return err
 }
 
 // HealthCheckConfig controls the GET /services/collector/health at start.
@@ -88,22 +101,29 @@ func (a *OversizeAction) UnmarshalText(b []byte) error {
 		*a = v
 		return nil
 	}
-	return fmt.Errorf("oversize: %q is not one of dead_letter, truncate", string(b))
+	return fmt.Errorf("%q is not one of dead_letter, truncate", string(b))
 }
 
 // Validate checks the configuration without side effects, naming the YAML
 // keys a user has to change.
 func (c *Config) Validate() error {
-	var errs []error
-	if _, err := parseEndpoint(c.ClientConfig.Endpoint); err != nil {
-		errs = append(errs, err)
+	errs := []error{c.problems.Err()}
+	if !c.problems.Has("endpoint") {
+		if _, err := parseEndpoint(c.ClientConfig.Endpoint); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	tok := strings.TrimSpace(string(c.Token))
 	switch {
+	case c.problems.Has("token"):
 	case tok == "":
-		errs = append(errs, errors.New("token: required: the HEC token from Splunk (Settings > Data inputs > HTTP Event Collector)"))
+		errs = append(errs, errors.New("token: required: the HEC token from Splunk (Settings > Data inputs > HTTP Event Collector); "+unsetEnvHint))
 	case strings.HasPrefix(strings.ToLower(tok), "splunk "):
 		errs = append(errs, errors.New(`token: give the token alone; the exporter adds the "Splunk " prefix itself`))
+	}
+	if err := configcheck.AtLeast("timeout", c.ClientConfig.Timeout, time.Second,
+		"a POST of a full batch needs longer; every request would time out and be sent again (the default is 30s)"); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.ClientConfig.Compression {
 	case "", configcompression.TypeGzip, "none":
@@ -129,8 +149,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("oversize: %q is not one of dead_letter, truncate", c.Oversize))
 	}
 	if c.Ack.Enabled {
-		if c.Ack.PollInterval <= 0 {
-			errs = append(errs, errors.New("ack::poll_interval: must be positive"))
+		if err := configcheck.AtLeast("ack::poll_interval", c.Ack.PollInterval, time.Millisecond,
+			"below it the exporter polls Splunk without pausing (the default is 2s)"); err != nil {
+			errs = append(errs, err)
 		}
 		if c.Ack.Timeout <= 0 {
 			errs = append(errs, errors.New("ack::timeout: must be positive"))
@@ -144,6 +165,10 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// An empty endpoint or token most often comes from a ${env:...} that is not
+// set where the collector runs.
+const unsetEnvHint = "if it comes from an environment variable (${env:SPLUNK_HEC_TOKEN}), that variable is unset or empty where the collector runs"
+
 // endpoints are the three HEC URLs derived from the configured endpoint.
 type endpoints struct {
 	event, ack, health string
@@ -154,7 +179,7 @@ type endpoints struct {
 // .../services/collector/event[/1.0] path.
 func parseEndpoint(s string) (endpoints, error) {
 	if strings.TrimSpace(s) == "" {
-		return endpoints{}, errors.New("endpoint: required, e.g. https://splunk.example.com:8088")
+		return endpoints{}, errors.New("endpoint: required, e.g. https://splunk.example.com:8088; if it comes from an environment variable (${env:SPLUNK_HEC_ENDPOINT}), that variable is unset or empty where the collector runs")
 	}
 	u, err := url.Parse(s)
 	if err != nil {

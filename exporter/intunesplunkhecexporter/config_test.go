@@ -24,6 +24,8 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		check   func(t *testing.T, c *Config)
 		wantErr string
+		// more is text the error must hold too; hide what it must not.
+		more, hide []string
 	}{
 		{name: "", check: func(t *testing.T, c *Config) {
 			if c.Sourcetype != mapping.DefaultSourcetype || c.ClientConfig.Compression != configcompression.TypeGzip ||
@@ -56,6 +58,21 @@ func TestLoadConfig(t *testing.T) {
 		{name: "event_larger_than_request", wantErr: "max_event_size (8192) must not exceed max_content_length (4096)"},
 		{name: "bad_ack", wantErr: "ack::timeout (1s) must be at least ack::poll_interval (10s)"},
 		{name: "zstd", wantErr: `compression: "zstd" is not supported by HEC`},
+		{name: "misspelt", hide: []string{"00000000-0000"}, wantErr: "hec_token: unknown setting; did you mean token?", more: []string{
+			"ack::enable: unknown setting; did you mean ack::enabled?",
+			"token: required",
+		}},
+		{name: "shapes", wantErr: "ack: is a block of settings, not true; write ack: {enabled: true}", more: []string{
+			"health_check: is a block of settings, not false; write health_check: {enabled: false}",
+			"dead_letter: is a block of settings, not a single value; write dead_letter: {path: /var/lib/otelcol/hec-dlq.jsonl}",
+		}},
+		{name: "bare_durations", wantErr: "timeout: 30 has no unit, so it would mean 30 nanoseconds; write the unit, e.g. 30s", more: []string{
+			"ack::poll_interval: 2 has no unit, so it would mean 2 nanoseconds; write the unit, e.g. 2s",
+		}},
+		{name: "short_durations", wantErr: "timeout: 10ms is below the minimum of 1s", more: []string{
+			"ack::poll_interval: 2ns is below the minimum of 1ms",
+		}},
+		{name: "empty_token", wantErr: "token: the value is empty; if it comes from an environment variable (${env:NAME}), that variable is unset or empty"},
 	}
 	for _, tc := range tests {
 		t.Run("intune_splunk_hec/"+tc.name, func(t *testing.T) {
@@ -73,8 +90,18 @@ func TestLoadConfig(t *testing.T) {
 				err = cfg.Validate()
 			}
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				for _, w := range append([]string{tc.wantErr}, tc.more...) {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Fatalf("error %v, want one containing %q", err, w)
+					}
+				}
+				for _, h := range tc.hide {
+					if strings.Contains(err.Error(), h) {
+						t.Errorf("error %v shows %q", err, h)
+					}
+				}
+				if tc.name == "empty_token" && strings.Contains(err.Error(), "token: required") {
+					t.Errorf("the empty token is reported twice: %v", err)
 				}
 				return
 			}

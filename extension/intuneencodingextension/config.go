@@ -1,8 +1,12 @@
 package intuneencodingextension
 
 import (
+	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -24,7 +28,7 @@ func (f *Format) UnmarshalText(b []byte) error {
 		*f = v
 		return nil
 	}
-	return fmt.Errorf("format: %q is not valid, use ecs or hec", string(b))
+	return fmt.Errorf("%q is not valid, use ecs or hec", string(b))
 }
 
 // Config of the intune_encoding extension.
@@ -40,22 +44,34 @@ type Config struct {
 	Index      string `mapstructure:"index"`
 	Source     string `mapstructure:"source"`
 	Sourcetype string `mapstructure:"sourcetype"`
+
+	// problems are the settings Unmarshal refused; Validate reports them.
+	problems *configcheck.Problems
+}
+
+// Unmarshal refuses unknown keys (naming the one meant) and values of the
+// wrong kind, before decoding the rest.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	p, err := configcheck.Unmarshal(conf, c)
+	c.problems = p
+	return err
 }
 
 // Validate checks the config without changing it.
 func (c *Config) Validate() error {
+	errs := []error{c.problems.Err()}
 	switch c.Format {
 	case FormatECS, FormatHEC:
 	default:
-		return fmt.Errorf("format: %q is not valid, use ecs or hec", c.Format)
+		errs = append(errs, fmt.Errorf("format: %q is not valid, use ecs or hec", c.Format))
 	}
 	if c.Format == FormatHEC && (c.Dataset != "" || c.Namespace != "") {
-		return fmt.Errorf("dataset and namespace apply to format ecs only; for hec use index, source and sourcetype")
+		errs = append(errs, errors.New("dataset and namespace apply to format ecs only; for hec use index, source and sourcetype"))
 	}
 	if c.Format == FormatECS && (c.Index != "" || c.Source != "" || c.Sourcetype != "") {
-		return fmt.Errorf("index, source and sourcetype apply to format hec only; for ecs use dataset and namespace")
+		errs = append(errs, errors.New("index, source and sourcetype apply to format hec only; for ecs use dataset and namespace"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *Config) ecsOptions() mapping.ECSOptions {

@@ -38,6 +38,7 @@ func TestConfig(t *testing.T) {
 		{name: "ecs_stream", want: Config{Format: FormatECS, Dataset: "intune_connector.events", Namespace: "prod"}},
 		{name: "bad_format", wantErr: `format: "csv" is not valid`},
 		{name: "mixed", wantErr: "dataset and namespace apply to format ecs only"},
+		{name: "misspelt", wantErr: "fromat: unknown setting; did you mean format?\nsource_type: unknown setting; did you mean sourcetype?"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

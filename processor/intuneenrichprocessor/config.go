@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/collector/confmap"
+
 	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
+	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -28,7 +31,7 @@ func (a *NonConnectorAction) UnmarshalText(b []byte) error {
 		*a = v
 		return nil
 	}
-	return fmt.Errorf("non_connector: %q is not valid, use pass or drop", string(b))
+	return fmt.Errorf("%q is not valid, use pass or drop", string(b))
 }
 
 // Config of the intune_enrich processor.
@@ -39,14 +42,23 @@ type Config struct {
 	// NonConnector decides what happens to records that are not connector
 	// events: pass (default) or drop.
 	NonConnector NonConnectorAction `mapstructure:"non_connector"`
+
+	// problems are the settings Unmarshal refused; Validate reports them.
+	problems *configcheck.Problems
 }
 
-// Validate checks the config without changing it.
+// Unmarshal refuses unknown keys (naming the one meant) and values of the
+// wrong kind, before decoding the rest.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	p, err := configcheck.Unmarshal(conf, c)
+	c.problems = p
+	return err
+}
+
+// Validate checks the config without changing it. The collector validates
+// enrichment on its own (mapping.Config has Validate) and names the key.
 func (c *Config) Validate() error {
-	var errs []error
-	if err := c.Enrichment.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("enrichment: %w", err))
-	}
+	errs := []error{c.problems.Err()}
 	// The catalog files are read here, so that validate reports a bad one.
 	errs = append(errs, catalogfile.Check("enrichment", c.Enrichment))
 	switch c.NonConnector {

@@ -2,6 +2,7 @@ package intuneenrichprocessor
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		want    *Config
 		wantErr string
+		more    []string
 	}{
 		{name: "", want: &Config{NonConnector: NonConnectorPass}},
 		{name: "drop", want: &Config{NonConnector: NonConnectorDrop}},
@@ -33,7 +35,22 @@ func TestLoadConfig(t *testing.T) {
 			},
 		}}},
 		{name: "bad_action", wantErr: `non_connector: "discard" is not valid, use pass or drop`},
-		{name: "bad_override", wantErr: `event "NoSuchEvent" is neither an event ID nor a catalog event name`},
+		{name: "bad_override", wantErr: `enrichment: severity_overrides[0]: event "NoSuchEvent" is neither an event ID nor a catalog event name`},
+		{name: "unquoted_override", want: &Config{NonConnector: NonConnectorPass, Enrichment: mapping.Config{
+			SeverityOverrides: []mapping.SeverityOverride{{Event: "20102", Code: "0x00000400", Severity: mapping.SeverityCritical}},
+		}}},
+		{name: "mistakes", wantErr: "non_conector: unknown setting; did you mean non_connector?", more: []string{
+			"enrichment::include_orginal: unknown setting; did you mean enrichment::include_original?",
+			`enrichment::severity_overrides[0]::severity: unknown severity "2": severity takes a name`,
+		}},
+		{name: "catalog", want: &Config{NonConnector: NonConnectorPass, Enrichment: mapping.Config{
+			CatalogFiles:      []string{"../../config/catalog/example.yaml"},
+			SeverityOverrides: []mapping.SeverityOverride{{Event: "ExampleSitePkcsEvent", Severity: mapping.SeverityError}},
+		}}},
+		{name: "bad_catalog", wantErr: `enrichment::catalog_files: testdata/bad_catalog.yaml:4: event 1001: unknown key "runbok_url" (did you mean "runbook_url"?)`, more: []string{
+			"enrichment::catalog_files[1]: testdata/missing.yaml: no such file",
+		}},
+		{name: "shapes", wantErr: "enrichment: is a block of settings (key: value lines under it), not a list; it takes catalog_files, include_original or severity_overrides"},
 	}
 	for _, tc := range tests {
 		t.Run("intune_enrich/"+tc.name, func(t *testing.T) {
@@ -51,8 +68,13 @@ func TestLoadConfig(t *testing.T) {
 				err = confmap.Validate(cfg)
 			}
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want it to contain %q", err, tc.wantErr)
+				for _, w := range append([]string{tc.wantErr}, tc.more...) {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Fatalf("error %v, want it to contain %q", err, w)
+					}
+				}
+				if n := strings.Count(err.Error(), "NoSuchEvent"); n > 1 {
+					t.Errorf("the same problem is reported %d times: %v", n, err)
 				}
 				return
 			}
@@ -68,7 +90,8 @@ func TestLoadConfig(t *testing.T) {
 
 func equalConfig(a, b Config) bool {
 	if a.NonConnector != b.NonConnector || a.Enrichment.IncludeOriginal != b.Enrichment.IncludeOriginal ||
-		len(a.Enrichment.SeverityOverrides) != len(b.Enrichment.SeverityOverrides) {
+		len(a.Enrichment.SeverityOverrides) != len(b.Enrichment.SeverityOverrides) ||
+		!slices.Equal(a.Enrichment.CatalogFiles, b.Enrichment.CatalogFiles) {
 		return false
 	}
 	for i := range a.Enrichment.SeverityOverrides {

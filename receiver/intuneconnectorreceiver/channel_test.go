@@ -3,101 +3,13 @@ package intuneconnectorreceiver
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
-
-// fakeChannel stands in for a Windows channel: the binding's contract
-// (events as XML, a bookmark for the last event handed out) without
-// Windows. A bookmark is the count of events handed out.
-type fakeChannel struct {
-	mu        sync.Mutex
-	events    [][]byte
-	bookmarks []string // what each open was given
-	missing   int      // opens that fail as if the channel did not exist
-	failNext  int      // Next calls that fail as if the subscription broke
-}
-
-func (c *fakeChannel) add(from, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := from; i < from+n; i++ {
-		ev := genEvent(i)
-		ev.Channel = "Microsoft-Intune-CertificateConnectors/Admin"
-		c.events = append(c.events, wineventlog.AppendEventXML(nil, &ev, wineventlog.XMLLine))
-	}
-}
-
-func (c *fakeChannel) open(channel, bookmark string, startAtEnd bool) (channelSubscription, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.bookmarks = append(c.bookmarks, bookmark)
-	if c.missing > 0 {
-		c.missing--
-		return nil, fmt.Errorf("%w: %s", errChannelNotFound, channel)
-	}
-	pos := 0
-	switch {
-	case bookmark != "":
-		n, err := strconv.Atoi(bookmark)
-		if err != nil {
-			return nil, err
-		}
-		pos = n
-	case startAtEnd:
-		pos = len(c.events)
-	}
-	return &fakeSub{c: c, pos: pos}, nil
-}
-
-type fakeSub struct {
-	c   *fakeChannel
-	pos int
-	any bool
-}
-
-func (s *fakeSub) Next(max int) ([][]byte, error) {
-	s.c.mu.Lock()
-	defer s.c.mu.Unlock()
-	if s.c.failNext > 0 {
-		s.c.failNext--
-		return nil, errors.New("the RPC server is unavailable")
-	}
-	n := min(max, len(s.c.events)-s.pos)
-	out := s.c.events[s.pos : s.pos+n]
-	s.pos += n
-	if n > 0 {
-		s.any = true
-	}
-	return out, nil
-}
-
-func (s *fakeSub) Wait(ctx context.Context, timeout time.Duration) {
-	t := time.NewTimer(min(timeout, 2*time.Millisecond))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
-func (s *fakeSub) Bookmark() (string, error) {
-	if !s.any {
-		return "", nil
-	}
-	return strconv.Itoa(s.pos), nil
-}
-
-func (s *fakeSub) Close() error { return nil }
 
 const testChannel = "Microsoft-Intune-CertificateConnectors/Admin"
 
@@ -143,30 +55,24 @@ func TestChannelBookmarkAfterAccept(t *testing.T) {
 	h, stopStorage := startStorage(t, t.TempDir())
 	store := h
 	s := startReceiver(t, cfg, got, h, func(r *intuneReceiver) { r.openChannel = fc.open })
-	waitFor(t, "refused calls", func() bool {
-		got.mu.Lock()
-		defer got.mu.Unlock()
-		return got.call >= 3
-	})
+	waitFor(t, "refused calls", func() bool { return got.calls() >= 3 })
 	if bm := storedBookmark(t, s.r); bm != "" {
 		t.Errorf("bookmark %q stored while the pipeline refused", bm)
 	}
 	close(release)
 	waitFor(t, "all events", func() bool { return got.count() >= 250 })
-	waitFor(t, "bookmark at the end", func() bool { return storedBookmark(t, s.r) == "250" })
+	waitFor(t, "bookmark at the end", func() bool { return storedBookmark(t, s.r) == fc.bookmarkAt(250) })
 	s.stop(t)
 
 	fc.add(250, 50)
 	s = startReceiver(t, cfg, got, store, func(r *intuneReceiver) { r.openChannel = fc.open })
 	waitFor(t, "events after the restart", func() bool { return got.count() >= 300 })
-	settle()
+	s.settled(t)
 	s.stop(t)
 	stopStorage()
 	checkExactlyOnce(t, got.snapshot(), wantKeys(nil, "", 0, 300))
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if last := fc.bookmarks[len(fc.bookmarks)-1]; last != "250" {
-		t.Errorf("restart subscribed with bookmark %q, want 250", last)
+	if last := fc.lastOpen(); last != fc.bookmarkAt(250) {
+		t.Errorf("restart subscribed with bookmark %q, want the one after event 250", last)
 	}
 }
 
@@ -186,14 +92,12 @@ func TestChannelMissingThenBroken(t *testing.T) {
 		r.warn = newLimitedLogger(logger, time.Hour)
 	})
 	waitFor(t, "events once the channel exists", func() bool { return got.count() >= 30 })
-	waitFor(t, "bookmark", func() bool { return storedBookmark(t, s.r) == "30" })
+	waitFor(t, "bookmark", func() bool { return storedBookmark(t, s.r) == fc.bookmarkAt(30) })
 
-	fc.mu.Lock()
-	fc.failNext = 1
-	fc.mu.Unlock()
+	fc.failNext(errors.New("the RPC server is unavailable"))
 	fc.add(30, 10)
 	waitFor(t, "events after the broken subscription", func() bool { return got.count() >= 40 })
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), wantKeys(nil, "", 0, 40))
 
 	if n := logs.FilterMessageSnippet("channel not found").Len(); n != 1 {
@@ -222,23 +126,18 @@ func TestChannelDamageAndStartAtEnd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fc := &fakeChannel{}
 			fc.add(0, 4)
-			fc.events = append(fc.events, []byte("<Event><System><EventID>12"))
+			fc.addRaw("<Event><System><EventID>12")
 			fc.add(4, 5)
 			got := &recorded{}
 			cfg := channelConfig()
 			cfg.StartAt = tt.startAt
 			s := startReceiver(t, cfg, got, nopHost(), func(r *intuneReceiver) { r.openChannel = fc.open })
-			waitFor(t, "subscription", func() bool {
-				fc.mu.Lock()
-				defer fc.mu.Unlock()
-				return len(fc.bookmarks) > 0
-			})
+			waitFor(t, "subscription", func() bool { return fc.openCount() > 0 })
 			if tt.startAt == StartAtEnd {
-				time.Sleep(20 * time.Millisecond)
 				fc.add(100, 5)
 			}
 			waitFor(t, "events", func() bool { return got.count() >= tt.want })
-			settle()
+			s.settled(t)
 			if got.count() != tt.want {
 				t.Errorf("%d records, want %d", got.count(), tt.want)
 			}
@@ -252,8 +151,8 @@ func TestChannelDamageAndStartAtEnd(t *testing.T) {
 			fc.mu.Lock()
 			total := len(fc.events)
 			fc.mu.Unlock()
-			if bm := storedBookmark(t, s.r); bm != strconv.Itoa(total) {
-				t.Errorf("bookmark %q, want %d", bm, total)
+			if bm := storedBookmark(t, s.r); bm != fc.bookmarkAt(total) {
+				t.Errorf("bookmark %q, want the one after event %d", bm, total)
 			}
 		})
 	}
@@ -274,4 +173,39 @@ func TestChannelKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBookmarkRecordID(t *testing.T) {
+	tests := []struct {
+		name, bookmark string
+		want           uint64
+	}{
+		{name: "as Windows renders it", bookmark: bookmarkOf(4711), want: 4711},
+		{name: "double quotes", bookmark: `<BookmarkList><Bookmark Channel="Application" RecordId="12" IsCurrent="true"/></BookmarkList>`, want: 12},
+		{name: "empty", bookmark: "", want: 0},
+		{name: "not XML", bookmark: "250", want: 0},
+		{name: "two channels", bookmark: `<BookmarkList><Bookmark Channel="A" RecordId="1"/><Bookmark Channel="B" RecordId="2"/></BookmarkList>`, want: 0},
+		{name: "no number", bookmark: `<BookmarkList><Bookmark Channel="A" RecordId="x"/></BookmarkList>`, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := bookmarkRecordID(tt.bookmark); got != tt.want {
+				t.Errorf("got %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// A bookmark's record number is read from whatever storage holds, without
+// a panic; one Windows renders comes back whole.
+func FuzzBookmarkRecordID(f *testing.F) {
+	f.Add(bookmarkOf(1))
+	f.Add("<BookmarkList><Bookmark RecordId='18446744073709551615'/></BookmarkList>")
+	f.Add("<BookmarkList>")
+	f.Fuzz(func(t *testing.T, s string) {
+		id := bookmarkRecordID(s)
+		if id != 0 && bookmarkRecordID(bookmarkOf(id)) != id {
+			t.Fatalf("record number %d does not survive a round trip", id)
+		}
+	})
 }

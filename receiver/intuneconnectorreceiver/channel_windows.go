@@ -6,100 +6,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
+	stanzawin "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator/input/windows"
 	"go.uber.org/zap"
 	"golang.org/x/sys/windows"
 )
 
-// A small binding over the Windows Event Log API (wevtapi.dll), which
-// golang.org/x/sys/windows does not wrap. Only the calls a pull
-// subscription with bookmarks needs.
+// The channel binding is contrib stanza's Windows event log pieces (the
+// ones the windowseventlog receiver runs on): Subscription, Bookmark,
+// Event and Buffer. Not its operator, which stores the bookmark as soon as
+// an entry leaves it, before the pipeline accepted anything.
+//
+// Our own piece is the remote session: stanza opens sessions only inside
+// its operator, so EvtOpenSession and EvtClose for the session handle are
+// called here, with the EVT_RPC_LOGIN layout stanza exports.
 var (
-	wevtapi               = windows.NewLazySystemDLL("wevtapi.dll")
-	procEvtOpenSession    = wevtapi.NewProc("EvtOpenSession")
-	procEvtSubscribe      = wevtapi.NewProc("EvtSubscribe")
-	procEvtNext           = wevtapi.NewProc("EvtNext")
-	procEvtRender         = wevtapi.NewProc("EvtRender")
-	procEvtCreateBookmark = wevtapi.NewProc("EvtCreateBookmark")
-	procEvtUpdateBookmark = wevtapi.NewProc("EvtUpdateBookmark")
-	procEvtClose          = wevtapi.NewProc("EvtClose")
+	wevtapi            = windows.NewLazySystemDLL("wevtapi.dll")
+	procEvtOpenSession = wevtapi.NewProc("EvtOpenSession")
+	procEvtClose       = wevtapi.NewProc("EvtClose")
 )
 
-type evtHandle uintptr
+// errorEvtPublisherNotFound (winerror.h) answers a subscription to a
+// channel whose provider is not registered: the connector is not installed.
+const errorEvtPublisherNotFound windows.Errno = 15002
 
-// Constants from winevt.h and winerror.h.
-const (
-	evtSubscribeToFutureEvents      = 1
-	evtSubscribeStartAtOldestRecord = 2
-	evtSubscribeStartAfterBookmark  = 3
-
-	evtRenderEventXML = 1
-	evtRenderBookmark = 2
-
-	evtRPCLogin = 1
-
-	errorEvtChannelNotFound   windows.Errno = 15007
-	errorEvtQueryResultStale  windows.Errno = 15011
-	errorEvtInvalidQuery      windows.Errno = 15001
-	errorEvtPublisherNotFound windows.Errno = 15002
-)
-
-// evtRPCLoginInfo is EVT_RPC_LOGIN.
-type evtRPCLoginInfo struct {
-	Server   *uint16
-	User     *uint16
-	Domain   *uint16
-	Password *uint16
-	Flags    uint32
-}
-
-func evtClose(h evtHandle) {
-	if h != 0 {
-		_, _, _ = procEvtClose.Call(uintptr(h))
-	}
-}
-
-func evtOpenSession(remote RemoteConfig) (evtHandle, error) {
-	server, err := windows.UTF16PtrFromString(remote.Server)
-	if err != nil {
-		return 0, err
-	}
-	login := evtRPCLoginInfo{Server: server}
-	if remote.Username != "" {
-		if login.User, err = windows.UTF16PtrFromString(remote.Username); err != nil {
-			return 0, err
-		}
-	}
-	if remote.Domain != "" {
-		if login.Domain, err = windows.UTF16PtrFromString(remote.Domain); err != nil {
-			return 0, err
-		}
-	}
-	var pw []uint16
-	if remote.Password != "" {
-		if pw, err = windows.UTF16FromString(string(remote.Password)); err != nil {
-			return 0, errors.New("remote.password contains a NUL character")
-		}
-		login.Password = &pw[0]
-	}
-	r1, _, callErr := procEvtOpenSession.Call(evtRPCLogin, uintptr(unsafe.Pointer(&login)), 0, 0)
-	clear(pw) // the password does not outlive the call in our memory
-	if r1 == 0 {
-		return 0, fmt.Errorf("opening a session on %s: %w", remote.Server, callErr)
-	}
-	return evtHandle(r1), nil
-}
-
+// winSubscription is a pull subscription to one channel with an in-memory
+// bookmark that follows every event handed out; the receiver stores the
+// bookmark's XML only after the pipeline accepted the events.
 type winSubscription struct {
-	session  evtHandle
-	sub      evtHandle
-	bookmark evtHandle
-	signal   windows.Handle
-	render   []uint16
-	handles  []evtHandle
-	any      bool // Next has returned an event, so the bookmark is set
+	sub      stanzawin.Subscription
+	bookmark stanzawin.Bookmark
+	marked   bool // the bookmark was opened from XML or updated
+	buf      *stanzawin.Buffer
+	session  uintptr
+	// cancel is signalled when the ctx of a Wait ends: a blocking Windows
+	// wait does not see a Go context.
+	cancel windows.Handle
 }
 
 func platformChannelOpener(remote RemoteConfig, logger *zap.Logger) channelOpener {
@@ -109,170 +55,166 @@ func platformChannelOpener(remote RemoteConfig, logger *zap.Logger) channelOpene
 }
 
 func subscribe(remote RemoteConfig, logger *zap.Logger, channel, bookmark string, startAtEnd bool) (_ channelSubscription, err error) {
-	s := &winSubscription{render: make([]uint16, 16<<10)}
+	s := &winSubscription{bookmark: stanzawin.NewBookmark(), buf: stanzawin.NewBuffer()}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
 		}
 	}()
+	if bookmark != "" {
+		if err := s.bookmark.Open(bookmark); err != nil {
+			return nil, fmt.Errorf("%w: %w", errBadBookmark, err)
+		}
+		s.marked = true
+	}
+	s.sub = stanzawin.NewLocalSubscription(logger)
 	if remote.Server != "" {
-		if s.session, err = evtOpenSession(remote); err != nil {
+		if s.session, err = openSession(remote); err != nil {
 			return nil, err
 		}
+		s.sub = stanzawin.NewRemoteSubscription(remote.Server, logger)
 	}
-	flags := uintptr(evtSubscribeStartAtOldestRecord)
+	if s.cancel, err = windows.CreateEvent(nil, 1, 0, nil); err != nil {
+		return nil, fmt.Errorf("creating an event handle: %w", err)
+	}
+	startAt := "beginning"
 	if startAtEnd {
-		flags = evtSubscribeToFutureEvents
+		startAt = "end"
 	}
-	var bmXML *uint16
-	if bookmark != "" {
-		if bmXML, err = windows.UTF16PtrFromString(bookmark); err != nil {
-			return nil, fmt.Errorf("stored bookmark: %w", err)
+	// A bookmark opened above makes stanza subscribe after it.
+	if err := s.sub.Open(startAt, s.session, channel, nil, nil, s.bookmark); err != nil {
+		if errors.Is(err, windows.ERROR_EVT_CHANNEL_NOT_FOUND) || errors.Is(err, errorEvtPublisherNotFound) {
+			return nil, fmt.Errorf("%w: %s: %w", errChannelNotFound, channel, err)
 		}
-	}
-	r1, _, callErr := procEvtCreateBookmark.Call(uintptr(unsafe.Pointer(bmXML)))
-	if r1 == 0 && bmXML != nil {
-		logger.Warn("the stored bookmark is not valid; reading the channel from its oldest event",
-			zap.String("channel", channel), zap.Error(callErr))
-		r1, _, callErr = procEvtCreateBookmark.Call(0)
-	} else if bmXML != nil {
-		flags = evtSubscribeStartAfterBookmark
-	}
-	if r1 == 0 {
-		return nil, fmt.Errorf("creating a bookmark: %w", callErr)
-	}
-	s.bookmark = evtHandle(r1)
-
-	// Manual reset, initially set: the first Wait falls through to Next.
-	if s.signal, err = windows.CreateEvent(nil, 1, 1, nil); err != nil {
 		return nil, err
 	}
-	path, err := windows.UTF16PtrFromString(channel)
-	if err != nil {
-		return nil, err
-	}
-	query, _ := windows.UTF16PtrFromString("*")
-	var from uintptr
-	if flags == evtSubscribeStartAfterBookmark {
-		from = uintptr(s.bookmark)
-	}
-	r1, _, callErr = procEvtSubscribe.Call(uintptr(s.session), uintptr(s.signal), uintptr(unsafe.Pointer(path)),
-		uintptr(unsafe.Pointer(query)), from, 0, 0, flags)
-	if r1 == 0 {
-		var errno windows.Errno
-		if errors.As(callErr, &errno) && (errno == errorEvtChannelNotFound || errno == errorEvtPublisherNotFound) {
-			return nil, fmt.Errorf("%w: %s: %v", errChannelNotFound, channel, callErr)
-		}
-		return nil, fmt.Errorf("subscribing to %s: %w", channel, callErr)
-	}
-	s.sub = evtHandle(r1)
 	return s, nil
 }
 
+// openSession opens an RPC session to a remote server. The password's
+// UTF-16 copy is cleared once the call returns.
+func openSession(remote RemoteConfig) (uintptr, error) {
+	login := stanzawin.EvtRPCLogin{}
+	var err error
+	if login.Server, err = windows.UTF16PtrFromString(remote.Server); err != nil {
+		return 0, fmt.Errorf("remote.server: %w", err)
+	}
+	if remote.Username != "" {
+		if login.User, err = windows.UTF16PtrFromString(remote.Username); err != nil {
+			return 0, fmt.Errorf("remote.username: %w", err)
+		}
+	}
+	if remote.Domain != "" {
+		if login.Domain, err = windows.UTF16PtrFromString(remote.Domain); err != nil {
+			return 0, fmt.Errorf("remote.domain: %w", err)
+		}
+	}
+	var pw []uint16
+	if remote.Password != "" {
+		if pw, err = windows.UTF16FromString(string(remote.Password)); err != nil {
+			return 0, errors.New("remote.password contains a NUL character")
+		}
+		login.Password = &pw[0]
+	}
+	h, _, callErr := procEvtOpenSession.Call(uintptr(stanzawin.EvtRPCLoginClass), uintptr(unsafe.Pointer(&login)), 0, 0)
+	clear(pw)
+	if h == 0 {
+		return 0, fmt.Errorf("opening a session on %s: %w", remote.Server, callErr)
+	}
+	return h, nil
+}
+
 // Next renders up to max events that are ready and moves the in-memory
-// bookmark past them. The stored bookmark moves only when the caller saves
-// Bookmark after the pipeline accepted the events.
-func (s *winSubscription) Next(max int) ([][]byte, error) {
-	if max > 256 {
-		max = 256
+// bookmark past them.
+func (s *winSubscription) Next(max int) ([]channelEvent, error) {
+	evs, err := s.sub.Read(max)
+	if err != nil {
+		return nil, classifyReadError(err)
 	}
-	if cap(s.handles) < max {
-		s.handles = make([]evtHandle, max)
-	}
-	hs := s.handles[:max]
-	var returned uint32
-	r1, _, callErr := procEvtNext.Call(uintptr(s.sub), uintptr(max), uintptr(unsafe.Pointer(&hs[0])), 0, 0,
-		uintptr(unsafe.Pointer(&returned)))
-	if r1 == 0 {
-		var errno windows.Errno
-		if errors.As(callErr, &errno) && (errno == windows.ERROR_NO_MORE_ITEMS || errno == windows.ERROR_TIMEOUT) {
-			return nil, nil
-		}
-		if errors.As(callErr, &errno) && errno == errorEvtQueryResultStale {
-			return nil, fmt.Errorf("events were overwritten before they were read (the channel is too small for the rate): %w", callErr)
-		}
-		return nil, fmt.Errorf("reading events: %w", callErr)
-	}
-	out := make([][]byte, 0, returned)
+	out := make([]channelEvent, 0, len(evs))
 	var firstErr error
-	for _, h := range hs[:returned] {
-		// An event that cannot be rendered is passed on empty: the caller
-		// counts and logs it as undecodable, and the bookmark moves on.
-		x, _ := s.renderXML(h, evtRenderEventXML)
-		out = append(out, x)
-		if r, _, callErr := procEvtUpdateBookmark.Call(uintptr(s.bookmark), uintptr(h)); r == 0 && firstErr == nil {
-			firstErr = fmt.Errorf("updating the bookmark: %w", callErr)
+	for i := range evs {
+		out = append(out, s.render(&evs[i]))
+		if err := s.bookmark.Update(evs[i]); err != nil && firstErr == nil {
+			firstErr = err
 		}
-		evtClose(h)
+		_ = evs[i].Close()
 	}
-	if returned > 0 {
-		s.any = true
+	if len(evs) > 0 {
+		s.marked = true
 	}
 	return out, firstErr
 }
 
-func (s *winSubscription) renderXML(h evtHandle, flags uintptr) ([]byte, error) {
-	for {
-		var used, props uint32
-		r1, _, callErr := procEvtRender.Call(0, uintptr(h), flags, uintptr(len(s.render)*2),
-			uintptr(unsafe.Pointer(&s.render[0])), uintptr(unsafe.Pointer(&used)), uintptr(unsafe.Pointer(&props)))
-		if r1 != 0 {
-			n := int(used / 2)
-			if n > 0 && s.render[n-1] == 0 {
-				n--
-			}
-			return []byte(windows.UTF16ToString(s.render[:n])), nil
-		}
-		var errno windows.Errno
-		if errors.As(callErr, &errno) && errno == windows.ERROR_INSUFFICIENT_BUFFER && int(used/2) > len(s.render) {
-			s.render = make([]uint16, used/2+1)
-			continue
-		}
-		return nil, fmt.Errorf("rendering: %w", callErr)
+// render returns the event's XML. Stanza's Event renders it (EvtRender)
+// and parses it into its own shape, keeping the text in EventXML.Original:
+// the text is what the receiver's decoder needs, so that channel and
+// exported events give the same records.
+func (s *winSubscription) render(ev *stanzawin.Event) channelEvent {
+	parsed, err := ev.RenderSimple(s.buf)
+	if err != nil {
+		return channelEvent{Err: clipError(err)}
 	}
+	x, ok := any(parsed).(*stanzawin.EventXML)
+	if !ok {
+		return channelEvent{Err: fmt.Errorf("stanza rendered the event as %T, not as EventXML", parsed)}
+	}
+	return channelEvent{XML: []byte(x.Original)}
+}
+
+// clipError shortens a rendering error: stanza's quotes the whole event.
+func clipError(err error) error {
+	const limit = 300
+	msg := err.Error()
+	if len(msg) <= limit {
+		return err
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return errors.New(strings.TrimSpace(msg[:cut]) + " ...")
+}
+
+// classifyReadError names the errors the channel reader recovers from.
+func classifyReadError(err error) error {
+	switch {
+	case errors.Is(err, windows.RPC_S_INVALID_BOUND):
+		return fmt.Errorf("%w: %w", errInvalidBound, err)
+	case errors.Is(err, windows.ERROR_EVT_QUERY_RESULT_STALE), errors.Is(err, windows.ERROR_EVT_QUERY_RESULT_INVALID_POSITION):
+		return fmt.Errorf("%w: %w", errQueryStale, err)
+	case errors.Is(err, windows.ERROR_EVT_CHANNEL_NOT_FOUND), errors.Is(err, errorEvtPublisherNotFound):
+		return fmt.Errorf("%w: %w", errChannelNotFound, err)
+	}
+	// RPC_S_SERVER_UNAVAILABLE, RPC_S_CALL_FAILED, ERROR_INVALID_HANDLE:
+	// the Event Log service (or the remote server) restarted.
+	return fmt.Errorf("reading events: %w", err)
 }
 
 func (s *winSubscription) Bookmark() (string, error) {
-	if !s.any {
+	if !s.marked {
 		return "", nil
 	}
-	x, err := s.renderXML(s.bookmark, evtRenderBookmark)
-	if err != nil {
-		return "", fmt.Errorf("bookmark: %w", err)
-	}
-	return string(x), nil
+	return s.bookmark.Render(s.buf)
 }
 
 func (s *winSubscription) Wait(ctx context.Context, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for ctx.Err() == nil {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return
-		}
-		slice := min(left, 250*time.Millisecond)
-		ev, err := windows.WaitForSingleObject(s.signal, uint32(slice/time.Millisecond))
-		if err != nil {
-			return
-		}
-		if ev == windows.WAIT_OBJECT_0 {
-			// Reset before the caller drains with Next, so a signal for
-			// events that arrive meanwhile is not lost.
-			_ = windows.ResetEvent(s.signal)
-			return
-		}
-	}
+	stop := context.AfterFunc(ctx, func() { _ = windows.SetEvent(s.cancel) })
+	defer stop()
+	// Stanza's wait ends on new events, on cancel or after the timeout;
+	// its error (a closed handle) surfaces at the next Next.
+	_, _ = s.sub.Wait(s.cancel, uint32(max(timeout, time.Millisecond)/time.Millisecond))
 }
 
 func (s *winSubscription) Close() error {
-	evtClose(s.sub)
-	evtClose(s.bookmark)
-	evtClose(s.session)
-	s.sub, s.bookmark, s.session = 0, 0, 0
-	if s.signal != 0 {
-		err := windows.CloseHandle(s.signal)
-		s.signal = 0
-		return err
+	err := errors.Join(s.sub.Close(), s.bookmark.Close())
+	if s.session != 0 {
+		_, _, _ = procEvtClose.Call(s.session)
+		s.session = 0
 	}
-	return nil
+	if s.cancel != 0 {
+		err = errors.Join(err, windows.CloseHandle(s.cancel))
+		s.cancel = 0
+	}
+	return err
 }

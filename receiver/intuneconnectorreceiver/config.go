@@ -11,8 +11,10 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
+	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -57,7 +59,18 @@ type Config struct {
 
 	Enrichment mapping.Config `mapstructure:"enrichment"`
 
+	// problems are the settings Unmarshal refused; Validate reports them.
+	problems *configcheck.Problems
+
 	_ struct{}
+}
+
+// Unmarshal refuses unknown keys (naming the one meant), durations without
+// a unit and blocks written as one value, before decoding the rest.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	p, err := configcheck.Unmarshal(conf, c)
+	c.problems = p
+	return err
 }
 
 // RemoteConfig names a remote Windows server whose channels are read over
@@ -87,7 +100,7 @@ func (s *StartAt) UnmarshalText(b []byte) error {
 		*s = v
 		return nil
 	}
-	return fmt.Errorf("start_at: %q is not one of %q, %q", string(b), StartAtBeginning, StartAtEnd)
+	return fmt.Errorf("%q is not one of %s, %s", string(b), StartAtBeginning, StartAtEnd)
 }
 
 // Format is the input format setting.
@@ -110,7 +123,7 @@ func (f *Format) UnmarshalText(b []byte) error {
 		*f = FormatAuto
 		return nil
 	}
-	return fmt.Errorf("format: %q is not one of %q, %q, %q, %q", string(b), FormatAuto, FormatXML, FormatJSON, FormatEVTX)
+	return fmt.Errorf("%q is not one of %s, %s, %s, %s", string(b), FormatAuto, FormatXML, FormatJSON, FormatEVTX)
 }
 
 func (f Format) decoderFormat() wineventlog.Format {
@@ -125,12 +138,16 @@ func (f Format) decoderFormat() wineventlog.Format {
 	return wineventlog.FormatUnknown
 }
 
+// minInterval is the shortest pause the receiver's loops take: shorter
+// ones (a bare 1 is a nanosecond) spin a CPU.
+const minInterval = time.Millisecond
+
 // channelsSupported reports whether this build can subscribe to channels.
 const channelsSupported = runtime.GOOS == "windows"
 
 // Validate checks the configuration without changing it.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := []error{c.problems.Err()}
 	if len(c.Include) == 0 && len(c.Channels) == 0 {
 		if channelsSupported {
 			errs = append(errs, errors.New("nothing to read: set channels (Windows event log channels) or include (globs of exported event files)"))
@@ -161,18 +178,14 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("start_at: %q is not one of beginning, end", c.StartAt))
 	}
-	if c.PollInterval <= 0 {
-		errs = append(errs, fmt.Errorf("poll_interval: must be positive, got %v", c.PollInterval))
-	}
+	errs = append(errs, configcheck.AtLeast("poll_interval", c.PollInterval, minInterval, "below it the receiver checks the files without pausing (the default is 1s)"))
 	if c.MaxEventSize < 1024 {
 		errs = append(errs, fmt.Errorf("max_event_size: must be at least 1024 bytes, got %d", c.MaxEventSize))
 	}
 	if c.MaxBatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("max_batch_size: must be positive, got %d", c.MaxBatchSize))
 	}
-	if c.MaxBatchDelay <= 0 {
-		errs = append(errs, fmt.Errorf("max_batch_delay: must be positive, got %v", c.MaxBatchDelay))
-	}
+	errs = append(errs, configcheck.AtLeast("max_batch_delay", c.MaxBatchDelay, minInterval, "below it every event is a batch of its own (the default is 200ms)"))
 	if len(c.Channels) > 0 && !channelsSupported {
 		errs = append(errs, fmt.Errorf("channels: Windows event log channels can be read only by a collector running on Windows (this one runs on %s); export the logs (wevtutil epl or qe /f:xml) and read the files with include", runtime.GOOS))
 	}
@@ -187,8 +200,8 @@ func (c *Config) Validate() error {
 		}
 		seen[strings.ToLower(name)] = true
 	}
-	if len(c.Channels) > 0 && c.ChannelRetryInterval <= 0 {
-		errs = append(errs, fmt.Errorf("channel_retry_interval: must be positive, got %v", c.ChannelRetryInterval))
+	if len(c.Channels) > 0 {
+		errs = append(errs, configcheck.AtLeast("channel_retry_interval", c.ChannelRetryInterval, minInterval, "below it a missing channel is tried again without pausing (the default is 30s)"))
 	}
 	if c.Remote.Server == "" && (c.Remote.Username != "" || c.Remote.Password != "" || c.Remote.Domain != "") {
 		errs = append(errs, errors.New("remote: username, password and domain need remote.server"))

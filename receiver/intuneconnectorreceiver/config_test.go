@@ -62,6 +62,46 @@ func TestLoadConfig(t *testing.T) {
 			"include[0]: the glob is empty", "exclude[0]", "poll_interval", "max_batch_size", "max_batch_delay", "remote: username",
 		}},
 		{name: "bad_override", wantErr: []string{"enrichment", "NoSuchEvent"}},
+		{name: "misspelt", wantErr: []string{
+			"includes: unknown setting; did you mean include?",
+			"poll_intervall: unknown setting; did you mean poll_interval?",
+			"enrichment::severity_override: unknown setting; did you mean enrichment::severity_overrides?",
+		}},
+		{name: "bare_durations", wantErr: []string{
+			"poll_interval: 5 has no unit, so it would mean 5 nanoseconds; write the unit, e.g. 5s",
+			"max_batch_delay: 200 has no unit",
+			"retry_on_failure::max_interval: 30 has no unit",
+		}},
+		{name: "short_durations", wantErr: []string{
+			"poll_interval: 500ns is below the minimum of 1ms",
+			"max_batch_delay: 0s is below the minimum of 1ms",
+		}},
+		{name: "shapes", wantErr: []string{
+			"retry_on_failure: is a block of settings, not false; write retry_on_failure: {enabled: false}",
+			"remote: is a block of settings, not a single value; write remote: {server: ndes01.contoso.example}",
+			"enrichment: is a block of settings (key: value lines under it), not a single value; it takes catalog_files, include_original or severity_overrides",
+		}},
+		{name: "unquoted_override", want: func(t *testing.T, c *Config) {
+			want := []mapping.SeverityOverride{
+				{Event: "20102", Code: "0x00000400", Severity: mapping.SeverityCritical},
+				{Code: "0x00000411", Severity: mapping.SeverityWarning},
+			}
+			if got := c.Enrichment.SeverityOverrides; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+				t.Errorf("overrides %+v, want %+v", got, want)
+			}
+		}},
+		{name: "numeric_severity", wantErr: []string{
+			`enrichment::severity_overrides[0]::severity: unknown severity "2": severity takes a name, one of verbose, information, warning, error or critical, not a number`,
+			"Windows level 2 is error",
+			`enrichment::severity_overrides[1]::severity: unknown severity "9"`,
+			"enrichment::severity_overrides[2]::code: YAML read the code as the number 400 (0x00000190), which is not in the catalog; for 0x00000400 write code: 0x00000400",
+		}},
+		{name: "catalog", wantErr: []string{
+			`enrichment: severity_overrides[1]: event "NoSuchSiteEvent" is neither an event ID nor a catalog event name`,
+		}},
+		{name: "bad_catalog", wantErr: []string{
+			`enrichment::catalog_files: testdata/bad_catalog.yaml:4: event 1001: unknown key "runbok_url" (did you mean "runbook_url"?)`,
+		}},
 		{name: "remote", windowsOnly: true, want: func(t *testing.T, c *Config) {
 			if c.Remote.Server != "ndes01.contoso.example" || c.Remote.Password != configopaque.String("s3cret") || c.StartAt != StartAtEnd {
 				t.Errorf("remote: %+v", c.Remote)

@@ -124,20 +124,3 @@ func TestLimitedLogger(t *testing.T) {
 		t.Errorf("suppressed count: %v", last.ContextMap())
 	}
 }
-
-func FuzzParseCheckpoint(f *testing.F) {
-	f.Add([]byte(`{"path":"/x/a.xml","format":"xml","offset":123,"fp_len":4,"fp":"00ff"}`))
-	f.Add([]byte(`{"path":"C:\\logs\\a.evtx","format":"evtx","record":99}`))
-	f.Add([]byte(`{"format":"json","offset":-1}`))
-	f.Add([]byte(`not json`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		cp, err := parseCheckpoint(b)
-		if err != nil {
-			return
-		}
-		again, err := parseCheckpoint(cp.marshal())
-		if err != nil || again != cp {
-			t.Fatalf("round trip of %q: %+v, %v", b, again, err)
-		}
-	})
-}

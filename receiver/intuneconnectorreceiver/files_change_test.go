@@ -7,10 +7,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/checkpoint"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/fileid"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
@@ -115,7 +118,7 @@ func TestDirectoryOf100Files(t *testing.T) {
 		n := s.counter(t, "otelcol_intune_receiver_decode_errors")
 		return n >= int64(wantErrors)
 	})
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), want)
 	if n := s.counter(t, "otelcol_intune_receiver_decode_errors"); n != int64(wantErrors) {
 		t.Errorf("decode_errors = %d, want %d", n, wantErrors)
@@ -164,7 +167,7 @@ func TestGrowingFile(t *testing.T) {
 				time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
 			}
 			waitFor(t, "all events", func() bool { return got.count() >= n })
-			settle()
+			s.settled(t)
 			checkExactlyOnce(t, got.snapshot(), wantKeys(nil, tt.name, 0, n))
 			if e := s.counter(t, "otelcol_intune_receiver_decode_errors"); e != 0 {
 				t.Errorf("decode_errors = %d for a file that was only growing", e)
@@ -232,16 +235,171 @@ func TestReplacedFile(t *testing.T) {
 			cfg := testConfig(dir)
 			cfg.IncludeFileName = false // the key is the record ID alone
 			got := &recorded{}
-			startReceiver(t, cfg, got, nopHost())
+			s := startReceiver(t, cfg, got, nopHost())
 			waitFor(t, "first generation", func() bool { return got.count() >= 50 })
 			want := wantKeys(nil, "", 0, 50)
 			for _, w := range tt.change(t, dir, path) {
 				want = wantKeys(want, "", w[0], w[1])
 			}
 			waitFor(t, "second generation", func() bool { return got.count() >= len(want) })
-			settle()
+			s.settled(t)
 			checkExactlyOnce(t, got.snapshot(), want)
 		})
+	}
+}
+
+// pollStepper makes the file source poll only when told.
+type pollStepper struct {
+	t            *testing.T
+	polled, next chan struct{}
+}
+
+func newPollStepper(t *testing.T) *pollStepper {
+	return &pollStepper{t: t, polled: make(chan struct{}), next: make(chan struct{})}
+}
+
+// tweak installs the stepper in a receiver before it starts.
+func (p *pollStepper) tweak(r *intuneReceiver) {
+	r.betweenPolls = func(ctx context.Context) bool {
+		select {
+		case p.polled <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+		select {
+		case <-p.next:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// done waits for the poll under way to end; start begins the next one.
+func (p *pollStepper) done() {
+	p.t.Helper()
+	select {
+	case <-p.polled:
+	case <-time.After(20 * time.Second):
+		p.t.Fatal("timed out waiting for a poll to end")
+	}
+}
+
+func (p *pollStepper) start() {
+	p.t.Helper()
+	select {
+	case p.next <- struct{}{}:
+	case <-time.After(20 * time.Second):
+		p.t.Fatal("timed out waiting for the file source to wait for a poll")
+	}
+}
+
+// free lets polls run on their own, after the one done waited for, until
+// the test ends.
+func (p *pollStepper) free() {
+	stop := make(chan struct{})
+	p.t.Cleanup(func() { close(stop) })
+	go func() {
+		for {
+			select {
+			case p.next <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case <-p.polled:
+			case <-stop:
+				return
+			}
+		}
+	}()
+}
+
+// A file renamed while a poll lists the folder is missing from that one
+// poll. It keeps its checkpoint, even while the batch that set it is still
+// in the pipeline (and so not yet stored): its events are not read again
+// under the new name. Polls are stepped, and the pipeline holds the first
+// batch, so that the order of events is the one that delivered records
+// 0..49 twice on a busy machine.
+func TestRenamedFileMissingFromOnePoll(t *testing.T) {
+	dir, aside := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "a.xml")
+	appendFile(t, path, wevtutilXML(0, 50))
+	cfg := testConfig(dir)
+	cfg.IncludeFileName = false
+	cfg.MaxBatchDelay = time.Minute // one batch per poll, however slow the machine
+	release := make(chan struct{})
+	var once sync.Once
+	releaseAll := func() { once.Do(func() { close(release) }) }
+	defer releaseAll() // a failed test must not leave the pipeline blocked
+	got := &recorded{fail: func(call int) error {
+		if call == 1 {
+			<-release // the first batch's checkpoint is not stored yet
+		}
+		return nil
+	}}
+	step := newPollStepper(t)
+	s := startReceiver(t, cfg, got, nopHost(), step.tweak)
+	step.done()
+	waitFor(t, "the first batch in the pipeline", func() bool { return got.calls() >= 1 })
+
+	// The rename lands between the listing of one poll and the next.
+	if err := os.Rename(path, filepath.Join(aside, "a.xml")); err != nil {
+		t.Fatal(err)
+	}
+	step.start()
+	step.done()
+	if err := os.Rename(filepath.Join(aside, "a.xml"), path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path+".1", wevtutilXML(50, 5))
+	appendFile(t, path, wevtutilXML(1000, 30))
+	step.start()
+	releaseAll()
+	step.done()
+	want := wantKeys(wantKeys(wantKeys(nil, "", 0, 50), "", 50, 5), "", 1000, 30)
+	waitFor(t, "both files", func() bool { return got.count() >= len(want) })
+	step.free()
+	s.settled(t)
+	checkExactlyOnce(t, got.snapshot(), want)
+}
+
+// A file missing from forgetAfter polls in a row is taken for deleted; one
+// missing from fewer keeps its checkpoint.
+func TestForgetAfterMissingPolls(t *testing.T) {
+	dir, aside := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "a.xml")
+	appendFile(t, path, wevtutilXML(0, 10))
+	step := newPollStepper(t)
+	got := &recorded{}
+	s := startReceiver(t, testConfig(dir), got, nopHost(), step.tweak)
+	step.done()
+	waitFor(t, "the checkpoint", func() bool { return storedCheckpoint(t, s.r, path) != nil })
+	moved := filepath.Join(aside, "a.xml")
+	if err := os.Rename(path, moved); err != nil {
+		t.Fatal(err)
+	}
+	for range forgetAfter - 1 {
+		step.start()
+		step.done()
+	}
+	if n := len(s.r.files.states); n != 1 {
+		t.Fatalf("%d files known after %d polls without the file, want it kept", n, forgetAfter-1)
+	}
+	step.start()
+	step.done()
+	if n := len(s.r.files.states); n != 0 {
+		t.Fatalf("%d files known after %d polls without the file, want it forgotten", n, forgetAfter)
+	}
+	if err := os.Rename(moved, path); err != nil {
+		t.Fatal(err)
+	}
+	step.free()
+	s.settled(t)
+	// Back after it was forgotten, the file is a new one.
+	checkExactlyOnce(t, got.snapshot()[:10], wantKeys(nil, "a.xml", 0, 10))
+	if got.count() != 20 {
+		t.Errorf("%d records, want the 10 events twice: once, and again after the file was forgotten", got.count())
 	}
 }
 
@@ -258,7 +416,7 @@ func TestDeletedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := f.Stat()
-	key := fileKeyPrefix + fileIdentity(f, fi)
+	key := checkpoint.Key(fileid.Of(f, fi, path))
 	f.Close()
 	waitFor(t, "checkpoint", func() bool { return storedCheckpoint(t, s.r, path) != nil })
 	if err := os.Remove(path); err != nil {
@@ -268,7 +426,7 @@ func TestDeletedFile(t *testing.T) {
 		v, _ := s.r.client.Get(context.Background(), key)
 		return v == nil
 	})
-	settle()
+	s.settled(t)
 	if got.count() != 20 {
 		t.Errorf("%d records, want 20", got.count())
 	}
@@ -289,7 +447,7 @@ func TestStartAtEnd(t *testing.T) {
 	appendFile(t, filepath.Join(dir, "new.xml"), wevtutilXML(100, 7))
 	want := wantKeys(wantKeys(nil, "old.xml", 20, 5), "new.xml", 100, 7)
 	waitFor(t, "new events", func() bool { return got.count() >= len(want) })
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), want)
 }
 
@@ -333,7 +491,7 @@ func TestEVTXRewrittenInPlace(t *testing.T) {
 		}
 	}
 	got := &recorded{}
-	startReceiver(t, testConfig(dir), got, nopHost())
+	s := startReceiver(t, testConfig(dir), got, nopHost())
 	first := wantFrom(partial)
 	waitFor(t, "records of the first chunks", func() bool { return got.count() >= len(first) })
 
@@ -349,6 +507,6 @@ func TestEVTXRewrittenInPlace(t *testing.T) {
 	f.Close()
 	all := wantFrom(full)
 	waitFor(t, "all records", func() bool { return got.count() >= len(all) })
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), all)
 }

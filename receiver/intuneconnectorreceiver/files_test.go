@@ -22,6 +22,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/checkpoint"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/fileid"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
 
@@ -63,7 +65,7 @@ func TestReadsEverySampleFormat(t *testing.T) {
 			cfg.IncludeFilePath = true
 			s := startReceiver(t, cfg, sink, nopHost())
 			waitFor(t, "all events", func() bool { return sink.LogRecordCount() >= want })
-			settle()
+			s.settled(t)
 			if got := sink.LogRecordCount(); got != want {
 				t.Fatalf("%d records, want %d", got, want)
 			}
@@ -145,7 +147,7 @@ func TestRestartWithStorage(t *testing.T) {
 	h, stopStorage = startStorage(t, store)
 	s = startReceiver(t, cfg, got, h)
 	waitFor(t, "second run", func() bool { return got.count() >= 500+nEVTX })
-	settle()
+	s.settled(t)
 	s.stop(t)
 	stopStorage()
 
@@ -153,7 +155,7 @@ func TestRestartWithStorage(t *testing.T) {
 	before := got.count()
 	h, _ = startStorage(t, store)
 	s = startReceiver(t, cfg, got, h)
-	settle()
+	s.settled(t)
 	s.stop(t)
 	if got.count() != before {
 		t.Errorf("third run delivered %d records again", got.count()-before)
@@ -222,7 +224,7 @@ func TestConsumerFailures(t *testing.T) {
 				wantN = 60
 			}
 			waitFor(t, "delivery", func() bool { return got.count() >= wantN })
-			settle()
+			s.settled(t)
 			want := wantKeys(nil, "a.xml", 0, 100)
 			if tt.wantDropped {
 				want = wantKeys(nil, "a.xml", 40, 60)
@@ -243,7 +245,7 @@ func TestConsumerFailures(t *testing.T) {
 	}
 }
 
-func storedCheckpoint(t *testing.T, r *intuneReceiver, path string) *fileCheckpoint {
+func storedCheckpoint(t *testing.T, r *intuneReceiver, path string) *checkpoint.Record {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -254,11 +256,11 @@ func storedCheckpoint(t *testing.T, r *intuneReceiver, path string) *fileCheckpo
 	r.mu.Lock()
 	c := r.client
 	r.mu.Unlock()
-	v, err := c.Get(context.Background(), fileKeyPrefix+fileIdentity(f, fi))
+	v, err := c.Get(context.Background(), checkpoint.Key(fileid.Of(f, fi, path)))
 	if err != nil || v == nil {
 		return nil
 	}
-	cp, err := parseCheckpoint(v)
+	cp, err := checkpoint.Parse(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,9 +327,9 @@ func TestBatchLargerThanExporterQueue(t *testing.T) {
 	cfg := testConfig(dir)
 	cfg.MaxBatchSize = 100
 	cfg.MaxBatchDelay = time.Minute
-	startReceiver(t, cfg, exp, nopHost())
+	s := startReceiver(t, cfg, exp, nopHost())
 	waitFor(t, "delivery", func() bool { return got.count() >= 230 })
-	settle()
+	s.settled(t)
 	checkExactlyOnce(t, got.snapshot(), wantKeys(nil, "a.xml", 0, 230))
 	// Each of the three batches (100, 100, 30 events) was cut into pieces
 	// the queue takes: 100 -> 50 -> 25.
@@ -355,7 +357,7 @@ func TestNonEventExportIsNamed(t *testing.T) {
 		r.warn = newLimitedLogger(logger, time.Hour)
 	})
 	waitFor(t, "the events beside the CSV", func() bool { return got.count() == 5 })
-	settle()
+	st.settled(t)
 	if n := st.counter(t, "otelcol_intune_receiver_decode_errors"); n != 1 {
 		t.Errorf("decode_errors = %d, want the CSV counted once", n)
 	}

@@ -25,7 +25,7 @@ func TestFIFOIsSkipped(t *testing.T) {
 	sink := new(consumertest.LogsSink)
 	st := startReceiver(t, testConfig(dir), sink, nopHost())
 	waitFor(t, "the events after the FIFO", func() bool { return sink.LogRecordCount() == 5 })
-	settle()
+	st.settled(t)
 	if n := st.counter(t, "otelcol_intune_receiver_decode_errors"); n != 1 {
 		t.Errorf("decode_errors = %d, want the FIFO counted once", n)
 	}
@@ -46,7 +46,7 @@ func TestDanglingSymlink(t *testing.T) {
 	sink := new(consumertest.LogsSink)
 	st := startReceiver(t, testConfig(dir), sink, nopHost())
 	waitFor(t, "the events after the link", func() bool { return sink.LogRecordCount() == 5 })
-	settle()
+	st.settled(t)
 	if n := st.counter(t, "otelcol_intune_receiver_decode_errors"); n != 1 {
 		t.Errorf("decode_errors = %d, want the dangling link counted once", n)
 	}

@@ -149,6 +149,8 @@ type recorded struct {
 	keys []string
 	fail func(call int) error
 	call int
+	// key names a record; recordKey when nil.
+	key func(plog.LogRecord) string
 }
 
 func (c *recorded) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
@@ -163,12 +165,16 @@ func (c *recorded) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 			return err
 		}
 	}
+	key := c.key
+	if key == nil {
+		key = recordKey
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				c.keys = append(c.keys, recordKey(lr))
+				c.keys = append(c.keys, key(lr))
 			}
 		}
 	}
@@ -251,5 +257,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	testutil.WaitFor(t, 20*time.Second, what, cond)
 }
 
-// settle waits long enough for several polls, to show nothing more comes.
-func settle() { time.Sleep(150 * time.Millisecond) }
+// settled waits for the receiver to show that nothing more arrives: the
+// file source has completed two more polls (so at least one that started
+// after this call) with no batch left to deliver, and every channel reader
+// has twice more found nothing new with nothing pending (channel batches
+// are delivered before the next read).
+func (s started) settled(t *testing.T) {
+	t.Helper()
+	var polls int64
+	if s.r.files != nil {
+		polls = s.r.files.polls.Load()
+	}
+	idle := make([]int64, len(s.r.channels))
+	for i, c := range s.r.channels {
+		idle[i] = c.idle.Load()
+	}
+	waitFor(t, "two more polls of every source with nothing left to deliver", func() bool {
+		if f := s.r.files; f != nil && (f.inFlight.Load() != 0 || f.polls.Load() < polls+2) {
+			return false
+		}
+		for i, c := range s.r.channels {
+			if c.idle.Load() < idle[i]+2 {
+				return false
+			}
+		}
+		return true
+	})
+}

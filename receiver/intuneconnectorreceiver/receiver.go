@@ -2,7 +2,6 @@ package intuneconnectorreceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,8 +24,9 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/batch"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/checkpoint"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/metadata"
-	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
 // Resource attribute values the receiver sets on every batch.
@@ -52,11 +52,16 @@ type intuneReceiver struct {
 	// tailTimeout overrides how long a file may end inside an event before
 	// the partial event is passed over (tests shorten it).
 	tailTimeout time.Duration
+	// betweenPolls, when set, replaces the wait for the next file poll:
+	// tests step polls one by one with it. It returns false to stop.
+	betweenPolls func(context.Context) bool
 
 	// Set by Start.
 	enricher *mapping.Enricher
 	client   storage.Client
 	resource pcommon.Resource
+	files    *fileSource
+	channels []*channelReader
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	mu       sync.Mutex // guards cancel and client against concurrent Shutdown
@@ -100,8 +105,8 @@ func (r *intuneReceiver) Start(ctx context.Context, host component.Host) error {
 	r.mu.Unlock()
 
 	if len(r.cfg.Include) > 0 {
-		fs := newFileSource(r)
-		r.wg.Go(func() { fs.run(runCtx) })
+		r.files = newFileSource(r)
+		r.wg.Go(func() { r.files.run(runCtx) })
 	}
 	if len(r.cfg.Channels) > 0 {
 		if r.openChannel == nil {
@@ -109,7 +114,9 @@ func (r *intuneReceiver) Start(ctx context.Context, host component.Host) error {
 			r.logger.Error("channels are configured but this build cannot read Windows event log channels; only files are read")
 		} else {
 			for _, ch := range r.cfg.Channels {
-				r.wg.Go(func() { r.runChannel(runCtx, ch) })
+				c := newChannelReader(r, ch)
+				r.channels = append(r.channels, c)
+				r.wg.Go(func() { c.run(runCtx) })
 			}
 		}
 	}
@@ -141,7 +148,7 @@ func (r *intuneReceiver) Shutdown(ctx context.Context) error {
 func (r *intuneReceiver) storageClient(ctx context.Context, host component.Host) (storage.Client, error) {
 	if r.cfg.Storage == nil {
 		r.logger.Warn("no storage extension configured: checkpoints and bookmarks are kept in memory only, so after a restart files and channels are read again from start_at; set storage to a file_storage extension to resume where the last run stopped")
-		return newMemClient(), nil
+		return checkpoint.NewMemoryClient(), nil
 	}
 	ext, ok := host.GetExtensions()[*r.cfg.Storage]
 	if !ok {
@@ -181,79 +188,26 @@ func osType() string {
 	return runtime.GOOS
 }
 
-// batch is a set of decoded events on their way to the pipeline, with the
-// checkpoint writes that become true once the pipeline accepts them.
-// Events are enriched into records only when the batch is delivered, on
-// several cores, so that decoding the next batch overlaps with it.
-type batch struct {
-	source string
-	events []wineventlog.Event
-	paths  []string // file path per event; nil for channels
-	n      int
-	first  time.Time
-	// commits are storage writes in order; a nil value deletes the key.
-	commits []*storage.Operation
-
-	logs      plog.Logs
-	built     bool
-	unmatched int
-}
-
-func (r *intuneReceiver) newBatch(source string) *batch {
-	return &batch{source: source, events: make([]wineventlog.Event, 0, r.cfg.MaxBatchSize)}
-}
-
-// add queues an event; path is the file it came from ("" for channels).
-func (r *intuneReceiver) add(b *batch, ev *wineventlog.Event, path string, now time.Time) {
-	if b.n == 0 {
-		b.first = now
-	}
-	b.events = append(b.events, *ev)
-	if path != "" {
-		if b.paths == nil {
-			b.paths = make([]string, b.n, cap(b.events))
-		}
-		b.paths = append(b.paths, path)
-	} else if b.paths != nil {
-		b.paths = append(b.paths, "")
-	}
-	b.n++
-}
-
-// setCheckpoint queues a storage write for when the batch is accepted.
-// value nil deletes the key.
-func (b *batch) setCheckpoint(key string, value []byte) {
-	if value == nil {
-		b.commits = append(b.commits, storage.DeleteOperation(key))
-		return
-	}
-	b.commits = append(b.commits, storage.SetOperation(key, value))
-}
-
-func (b *batch) empty() bool { return b.n == 0 && len(b.commits) == 0 }
-
 // enrichChunk is how many events a worker enriches at a time.
 const enrichChunk = 64
 
-// build enriches the batch's events into records, in parallel.
-func (r *intuneReceiver) build(b *batch) {
-	if b.built {
-		return
-	}
-	b.built = true
+// build enriches the batch's events into records, in parallel, and
+// returns them with the count of events not in the catalog.
+func (r *intuneReceiver) build(b *batch.Batch) (plog.Logs, int) {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
 	r.resource.CopyTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)
 	recs := sl.LogRecords()
-	recs.EnsureCapacity(b.n)
-	for range b.n {
+	n := b.Len()
+	recs.EnsureCapacity(n)
+	for range n {
 		recs.AppendEmpty()
 	}
 	now := time.Now()
 	observed := pcommon.NewTimestampFromTime(now)
-	src := r.tel.src(b.source)
+	src := r.tel.src(b.Source)
 	// Workers take chunks in turn, so none idles while another still has
 	// a long share.
 	var next, unmatched atomic.Int64
@@ -262,22 +216,13 @@ func (r *intuneReceiver) build(b *batch) {
 		var file [2]mapping.Attr
 		for {
 			lo := int(next.Add(enrichChunk)) - enrichChunk
-			if lo >= b.n {
+			if lo >= n {
 				break
 			}
-			for i := lo; i < min(lo+enrichChunk, b.n); i++ {
-				ev := &b.events[i]
+			for i := lo; i < min(lo+enrichChunk, n); i++ {
+				ev := &b.Events[i]
 				lr := recs.At(i)
-				extra := file[:0]
-				if b.paths != nil && b.paths[i] != "" {
-					if r.cfg.IncludeFileName {
-						extra = append(extra, mapping.Attr{Key: attrLogFileName, Value: filepath.Base(b.paths[i])})
-					}
-					if r.cfg.IncludeFilePath {
-						extra = append(extra, mapping.Attr{Key: attrLogFilePath, Value: b.paths[i]})
-					}
-				}
-				if !r.enricher.EnrichWith(ev, lr, extra).Matched {
+				if !r.enricher.EnrichWith(ev, lr, r.fileAttrs(file[:0], b, i)).Matched {
 					um++
 				}
 				lr.SetObservedTimestamp(observed)
@@ -289,46 +234,59 @@ func (r *intuneReceiver) build(b *batch) {
 		unmatched.Add(int64(um))
 	}
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), (b.n+enrichChunk-1)/enrichChunk) - 1 {
+	for range min(runtime.GOMAXPROCS(0), (n+enrichChunk-1)/enrichChunk) - 1 {
 		wg.Go(work)
 	}
 	work()
 	wg.Wait()
-	b.logs = logs
-	b.unmatched = int(unmatched.Load())
-	b.events, b.paths = nil, nil // the records hold what is needed now
+	return logs, int(unmatched.Load())
+}
+
+// fileAttrs appends the log.file attributes of event i of b to dst.
+func (r *intuneReceiver) fileAttrs(dst []mapping.Attr, b *batch.Batch, i int) []mapping.Attr {
+	if b.Paths == nil || b.Paths[i] == "" {
+		return dst
+	}
+	if r.cfg.IncludeFileName {
+		dst = append(dst, mapping.Attr{Key: attrLogFileName, Value: filepath.Base(b.Paths[i])})
+	}
+	if r.cfg.IncludeFilePath {
+		dst = append(dst, mapping.Attr{Key: attrLogFilePath, Value: b.Paths[i]})
+	}
+	return dst
 }
 
 // deliver hands the batch to the pipeline and, once it is accepted (or
 // given up as documented), writes its checkpoints. It returns an error only
 // when ctx ended first; the checkpoints are then left where they were, so
 // the batch is read again after a restart.
-func (r *intuneReceiver) deliver(ctx context.Context, b *batch) error {
-	if b.n == 0 {
+func (r *intuneReceiver) deliver(ctx context.Context, b *batch.Batch) error {
+	n := b.Len()
+	if n == 0 {
 		r.commit(ctx, b)
 		return nil
 	}
-	r.build(b)
-	src := r.tel.src(b.source)
-	r.tel.read.Add(ctx, int64(b.n), src)
-	if b.unmatched > 0 {
-		r.tel.unmatched.Add(ctx, int64(b.unmatched), src)
+	logs, unmatched := r.build(b)
+	b.Events, b.Paths = nil, nil // the records hold what is needed now
+	src := r.tel.src(b.Source)
+	r.tel.read.Add(ctx, int64(n), src)
+	if unmatched > 0 {
+		r.tel.unmatched.Add(ctx, int64(unmatched), src)
 	}
-	start := time.Now()
-	if err := r.send(ctx, b, b.logs, b.n, start); err != nil {
+	if err := r.send(ctx, b.Source, logs, n, time.Now()); err != nil {
 		return err
 	}
 	r.commit(ctx, b)
 	return nil
 }
 
-// send hands logs (n records of batch b) to the pipeline, retrying as
+// send hands logs (n records from source) to the pipeline, retrying as
 // configured. It returns an error only when ctx ended first. A piece the
 // pipeline refuses as too large (an exporter queue smaller than the batch
 // refuses it on every attempt) is sent as two halves instead, so a small
 // queue_size downstream slows delivery rather than stopping it.
-func (r *intuneReceiver) send(ctx context.Context, b *batch, logs plog.Logs, n int, start time.Time) error {
-	src := r.tel.src(b.source)
+func (r *intuneReceiver) send(ctx context.Context, source string, logs plog.Logs, n int, start time.Time) error {
+	src := r.tel.src(source)
 	var bo *backoff.ExponentialBackOff
 	for {
 		obsCtx := r.obs.StartLogsOp(ctx)
@@ -343,18 +301,18 @@ func (r *intuneReceiver) send(ctx context.Context, b *batch, logs plog.Logs, n i
 		}
 		if consumererror.IsPermanent(err) {
 			r.logger.Error("the pipeline refused a batch for good; its events are dropped and reading goes on after them",
-				zap.String("source", b.source), zap.Int("events", n), zap.Error(err))
-			r.tel.drop(ctx, b.source, dropPermanent, n)
+				zap.String("source", source), zap.Int("events", n), zap.Error(err))
+			r.tel.drop(ctx, source, dropPermanent, n)
 			return nil
 		}
 		if n > 1 && tooLarge(err) && splittable(logs) {
-			r.warn.Warn("split/"+b.source, "the pipeline refused a batch as too large; sending it in smaller pieces (raise the exporter's sending_queue::queue_size above this receiver's max_batch_size)",
-				zap.String("source", b.source), zap.Int("events", n), zap.Error(err))
+			r.warn.Warn("split/"+source, "the pipeline refused a batch as too large; sending it in smaller pieces (raise the exporter's sending_queue::queue_size above this receiver's max_batch_size)",
+				zap.String("source", source), zap.Int("events", n), zap.Error(err))
 			first, second, n1 := splitLogs(logs, n)
-			if err := r.send(ctx, b, first, n1, start); err != nil {
+			if err := r.send(ctx, source, first, n1, start); err != nil {
 				return err
 			}
-			return r.send(ctx, b, second, n-n1, start)
+			return r.send(ctx, source, second, n-n1, start)
 		}
 		if bo == nil {
 			bo = &backoff.ExponentialBackOff{
@@ -368,12 +326,12 @@ func (r *intuneReceiver) send(ctx context.Context, b *batch, logs plog.Logs, n i
 		wait := bo.NextBackOff()
 		if !r.cfg.Retry.Enabled || (r.cfg.Retry.MaxElapsedTime > 0 && time.Since(start)+wait > r.cfg.Retry.MaxElapsedTime) {
 			r.logger.Error("the pipeline kept refusing a batch and retry_on_failure gave up; its events are dropped and reading goes on after them",
-				zap.String("source", b.source), zap.Int("events", n), zap.Duration("tried_for", time.Since(start)), zap.Error(err))
-			r.tel.drop(ctx, b.source, dropExhausted, n)
+				zap.String("source", source), zap.Int("events", n), zap.Duration("tried_for", time.Since(start)), zap.Error(err))
+			r.tel.drop(ctx, source, dropExhausted, n)
 			return nil
 		}
-		r.warn.Warn("retry/"+b.source, "the pipeline refused a batch; sending it again after a pause (the checkpoint stays until it is accepted)",
-			zap.String("source", b.source), zap.Int("events", n), zap.Duration("retry_in", wait), zap.Error(err))
+		r.warn.Warn("retry/"+source, "the pipeline refused a batch; sending it again after a pause (the checkpoint stays until it is accepted)",
+			zap.String("source", source), zap.Int("events", n), zap.Duration("retry_in", wait), zap.Error(err))
 		r.tel.retries.Add(ctx, 1, src)
 		t := time.NewTimer(wait)
 		select {
@@ -425,60 +383,12 @@ func splitLogs(logs plog.Logs, n int) (first, second plog.Logs, n1 int) {
 // commit writes the batch's checkpoints. A storage failure is logged, not
 // returned: the events were delivered, and the worst outcome is that they
 // are read again after a restart.
-func (r *intuneReceiver) commit(ctx context.Context, b *batch) {
-	if len(b.commits) == 0 {
+func (r *intuneReceiver) commit(ctx context.Context, b *batch.Batch) {
+	if len(b.Commits) == 0 {
 		return
 	}
-	if err := r.client.Batch(context.WithoutCancel(ctx), b.commits...); err != nil {
+	if err := r.client.Batch(context.WithoutCancel(ctx), b.Commits...); err != nil {
 		r.warn.Warn("storage", "could not save checkpoints; the events were delivered but may be read again after a restart",
 			zap.Error(err))
 	}
 }
-
-// memClient keeps checkpoints in memory when no storage is configured.
-type memClient struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func newMemClient() *memClient { return &memClient{m: map[string][]byte{}} }
-
-func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[key], nil
-}
-
-func (c *memClient) Set(_ context.Context, key string, value []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[key] = append([]byte(nil), value...)
-	return nil
-}
-
-func (c *memClient) Delete(_ context.Context, key string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
-	return nil
-}
-
-func (c *memClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Get:
-			op.Value = c.m[op.Key]
-		case storage.Set:
-			c.m[op.Key] = append([]byte(nil), op.Value...)
-		case storage.Delete:
-			delete(c.m, op.Key)
-		default:
-			return errors.New("unknown storage operation")
-		}
-	}
-	return nil
-}
-
-func (c *memClient) Close(context.Context) error { return nil }

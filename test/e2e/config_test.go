@@ -3,8 +3,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"testing"
+	"time"
 )
 
 // esAPIKey is the key the bulk test server demands (-api-key) and the
@@ -88,4 +94,130 @@ func (p pipeline) yaml() string {
 		fmt.Fprintf(&b, "      level: detailed\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n                host: %s\n                port: %s\n", host, port)
 	}
 	return b.String()
+}
+
+// The mistakes users make in a config, as the built collector reports them
+// at `validate` and at start: the component's key path, what is wrong and
+// what to write. Each case failed (exit 0, or a message that did not say
+// what to write) before the strict config checks.
+func TestConfigMistakes(t *testing.T) {
+	collector, _ := binaries(t)
+	receiver := "receivers:\n  intune_connector:\n    include: [/nonexistent/*.evtx]\n"
+	es := "  intune_elasticsearch:\n    endpoints: [http://localhost:9200]\n"
+	hec := "  intune_splunk_hec:\n    endpoint: https://splunk.example:8088\n"
+	config := func(receivers, exporters string, names ...string) string {
+		return receivers + "exporters:\n" + exporters +
+			"service:\n  telemetry: {metrics: {level: none}}\n  pipelines:\n    logs:\n      receivers: [intune_connector]\n      exporters: [" + strings.Join(names, ", ") + "]\n"
+	}
+	tests := []struct {
+		name   string
+		config string // YAML, or @path of a shipped config
+		env    map[string]string
+		unset  []string
+		start  bool // run the collector instead of validate
+		// want is what the output must hold; none means the config is valid.
+		want []string
+	}{
+		{
+			name:   "misspelt keys name the key meant",
+			config: config(receiver, es+"    apikey: x\n    bootstrap: {enable: false}\n"+hec+"    hec_token: x\n", "intune_elasticsearch", "intune_splunk_hec"),
+			want: []string{
+				"exporters::intune_elasticsearch: apikey: unknown setting; did you mean api_key?",
+				"bootstrap::enable: unknown setting; did you mean bootstrap::enabled?",
+				"exporters::intune_splunk_hec: hec_token: unknown setting; did you mean token?",
+			},
+		},
+		{
+			name:   "durations without a unit",
+			config: config(receiver, es+"    timeout: 30\n"+hec+"    token: t\n    ack: {enabled: true, poll_interval: 2}\n", "intune_elasticsearch", "intune_splunk_hec"),
+			want: []string{
+				"exporters::intune_elasticsearch: timeout: 30 has no unit, so it would mean 30 nanoseconds; write the unit, e.g. 30s",
+				"exporters::intune_splunk_hec: ack::poll_interval: 2 has no unit",
+			},
+		},
+		{
+			name:   "blocks written as one value",
+			config: config(receiver, es+"    bootstrap: false\n"+hec+"    token: t\n    ack: true\n    dead_letter: /var/tmp/dlq.jsonl\n", "intune_elasticsearch", "intune_splunk_hec"),
+			want: []string{
+				"bootstrap: is a block of settings, not false; write bootstrap: {enabled: false}",
+				"ack: is a block of settings, not true; write ack: {enabled: true}",
+				"dead_letter: is a block of settings, not a single value; write dead_letter: {path: /var/tmp/dlq.jsonl}",
+			},
+		},
+		{
+			name:   "severity numbers are refused",
+			config: config(receiver+"    enrichment:\n      severity_overrides:\n        - {event: 20102, severity: 2}\n", es, "intune_elasticsearch"),
+			want:   []string{`receivers::intune_connector: enrichment::severity_overrides[0]::severity: unknown severity "2"`, "Windows level 2 is error"},
+		},
+		{
+			name:   "unquoted event IDs and codes are accepted",
+			config: config(receiver+"    enrichment:\n      severity_overrides:\n        - {event: 20102, code: 0x00000400, severity: critical}\n", es+"    bootstrap: {delete_after: 90d, rollover_max_age: 30d}\n", "intune_elasticsearch"),
+		},
+		{
+			name:   "the shipped Elasticsearch config with ES_API_KEY unset",
+			config: "@config/elasticsearch.yaml",
+			env:    map[string]string{"ES_ENDPOINT": "https://es.example:9200"},
+			unset:  []string{"ES_API_KEY"},
+			want:   []string{"exporters::intune_elasticsearch: api_key: the value is empty; if it comes from an environment variable (${env:NAME}), that variable is unset or empty"},
+		},
+		{
+			name:   "the shipped Elasticsearch config with ES_ENDPOINT unset",
+			config: "@config/elasticsearch.yaml",
+			env:    map[string]string{"ES_API_KEY": "placeholder"},
+			unset:  []string{"ES_ENDPOINT"},
+			want:   []string{"exporters::intune_elasticsearch: endpoints[0]: the value is empty; if it comes from an environment variable (${env:ES_ENDPOINT}), that variable is unset"},
+		},
+		{
+			name:   "at start, too",
+			config: config(receiver, es+"    bootstrap: {enable: false}\n", "intune_elasticsearch"),
+			start:  true,
+			want:   []string{"invalid configuration: exporters::intune_elasticsearch: bootstrap::enable: unknown setting; did you mean bootstrap::enabled?"},
+		},
+	}
+	root := moduleRoot(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(root, strings.TrimPrefix(tt.config, "@"))
+			if !strings.HasPrefix(tt.config, "@") {
+				file = filepath.Join(t.TempDir(), "config.yaml")
+				writeFile(t, file, tt.config)
+			}
+			args := []string{"validate", "--config", file}
+			if tt.start {
+				args = args[1:]
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, collector, args...)
+			cmd.Dir = t.TempDir()
+			cmd.Env = []string{"INTUNE_STATE_DIR=" + t.TempDir()}
+			for _, kv := range os.Environ() {
+				name, _, _ := strings.Cut(kv, "=")
+				if !strings.HasPrefix(name, "ES_") && !strings.HasPrefix(name, "SPLUNK_") && name != "INTUNE_STATE_DIR" {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
+			for k, v := range tt.env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("the collector did not exit within a minute:\n%s", out)
+			}
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("refused a valid config: %v\n%s", err, out)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("exit 0; want a refusal:\n%s", out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
 }

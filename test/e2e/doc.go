@@ -4,7 +4,7 @@
 // the real Splunk HEC peer (test/hecpeer), and check what arrived.
 //
 //	go test -v ./test/e2e/            # everything (about 4 minutes on 2 cores)
-//	go test -short -v ./test/e2e/     # without the crash, outage and damaged-input tests
+//	go test -short -v ./test/e2e/     # without the crash, outage, damaged-input and Kafka tests
 //
 // The collector and the bulk test server are built once per run with
 // `go build` from the module root, unless OTELCOL_BIN and ESBULKSERVER_BIN
@@ -12,6 +12,9 @@
 // (or named by HECPEER_BIN); without it the Splunk halves of the tests skip.
 // Outside CI a collector that cannot be built makes the tests skip; with
 // CI=true it fails them.
+//
+// The Kafka test runs its own Kafka-protocol broker (franz-go's kfake) in
+// the test process; no Kafka installation is needed.
 //
 // The tests are Linux only: they read /proc for memory and use signals,
 // FIFOs and symbolic links.

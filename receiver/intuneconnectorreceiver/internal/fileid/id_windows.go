@@ -1,6 +1,6 @@
 //go:build windows
 
-package intuneconnectorreceiver
+package fileid
 
 import (
 	"os"
@@ -9,10 +9,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// fileIdentity names a file by its volume serial number and file index,
-// which NTFS keeps across renames (rotation) and assigns anew when a file is
-// replaced by a new one.
-func fileIdentity(f *os.File, _ os.FileInfo) string {
+// osID names a file by its volume serial number and file index, which NTFS
+// keeps across renames and assigns anew when a file is replaced.
+func osID(f *os.File, _ os.FileInfo) string {
 	var d windows.ByHandleFileInformation
 	if err := windows.GetFileInformationByHandle(windows.Handle(f.Fd()), &d); err != nil {
 		return ""

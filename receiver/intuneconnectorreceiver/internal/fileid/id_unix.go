@@ -1,6 +1,6 @@
 //go:build unix
 
-package intuneconnectorreceiver
+package fileid
 
 import (
 	"os"
@@ -8,9 +8,9 @@ import (
 	"syscall"
 )
 
-// fileIdentity names a file by device and inode, which stay the same across
-// renames (rotation) and change when a file is replaced by a new one.
-func fileIdentity(_ *os.File, fi os.FileInfo) string {
+// osID names a file by device and inode, which stay the same across
+// renames and change when a file is replaced by a new one.
+func osID(_ *os.File, fi os.FileInfo) string {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return ""
