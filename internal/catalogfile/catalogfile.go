@@ -37,10 +37,13 @@ func Load(paths []string) (*mapping.Catalog, error) {
 		}
 		layers = append(layers, mapping.CatalogLayer{Name: p, Data: data})
 	}
+	cat, err := base.Layered(layers...)
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		// The files that could be read are still checked, so that one
+		// run reports every problem.
+		return nil, errors.Join(append(errs, err)...)
 	}
-	return base.Layered(layers...)
+	return cat, err
 }
 
 func read(p string) ([]byte, error) {
@@ -69,7 +72,7 @@ func openProblem(p string, err error) error {
 	case errors.Is(err, fs.ErrNotExist):
 		if !filepath.IsAbs(p) {
 			wd, _ := os.Getwd()
-			return fmt.Errorf("%s: no such file (a relative path is read from the working directory, %s; a service's is not where its config is: write an absolute path)", p, wd)
+			return fmt.Errorf("%s: no such file (a relative path is read from the working directory, %s, which for a service is not the folder of its config: write an absolute path)", p, wd)
 		}
 		return fmt.Errorf("%s: no such file", p)
 	case errors.Is(err, fs.ErrPermission):
