@@ -110,9 +110,9 @@ func SplunkFiles(cat *mapping.Catalog, alerts []*Alert) (map[string][]byte, erro
 	}
 	props.kv("EVAL-severity", "coalesce(severity, case("+strings.Join(sevCase, ", ")+"))")
 	props.kv("EVAL-severity_id", "coalesce(severity_id, case("+strings.Join(sevIDCase, ", ")+"))")
-	props.comment("Catalog lookups: the event's and the code's meaning and remediation, also for events stored before enrichment.")
-	props.kv("LOOKUP-"+eventsLookup, eventsLookup+" id AS signature_id OUTPUTNEW name AS catalog_event_name category AS catalog_category outcome AS catalog_outcome description AS catalog_description remediation AS catalog_remediation")
-	props.kv("LOOKUP-"+codesLookup, codesLookup+" code AS diagnostic_code OUTPUTNEW name AS diagnostic_name message AS diagnostic_message remediation AS diagnostic_remediation")
+	props.comment("Catalog lookups: the event's and the code's meaning, remediation and runbook link (from a site catalog), also for events stored before enrichment.")
+	props.kv("LOOKUP-"+eventsLookup, eventsLookup+" id AS signature_id OUTPUTNEW name AS catalog_event_name category AS catalog_category outcome AS catalog_outcome description AS catalog_description remediation AS catalog_remediation runbook_url AS catalog_runbook_url")
+	props.kv("LOOKUP-"+codesLookup, codesLookup+" code AS diagnostic_code OUTPUTNEW name AS diagnostic_name message AS diagnostic_message remediation AS diagnostic_remediation runbook_url AS diagnostic_runbook_url")
 	files["default/props.conf"] = props.bytes()
 
 	mc := newConf("Search macros. Every search of the app starts with `" + SplunkIndexMacro + "`: if the collector writes to\nanother index than " + DefaultSplunkIndex + " (the intune_splunk_hec exporter's index setting), redefine it in local/macros.conf.")
@@ -248,7 +248,7 @@ func splunkAlertSeverity(si mapping.SeverityInfo) int {
 func eventsCSV(cat *mapping.Catalog) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"id", "name", "generation", "category", "outcome", "severity", "splunk_severity", "description", "remediation"})
+	_ = w.Write([]string{"id", "name", "generation", "category", "outcome", "severity", "splunk_severity", "description", "remediation", "runbook_url"})
 	for _, e := range cat.EventsSorted() {
 		slug := ""
 		if c := cat.CategoryOf(e); c != nil {
@@ -258,7 +258,7 @@ func eventsCSV(cat *mapping.Catalog) ([]byte, error) {
 		ids = append(ids, e.IDAliases...)
 		for _, id := range ids {
 			_ = w.Write([]string{strconv.FormatUint(uint64(id), 10), e.Name, string(e.Generation), slug, string(e.Outcome),
-				e.Severity.String(), e.Severity.Info().SplunkSeverity, oneLine(e.Description), oneLine(e.Remediation)})
+				e.Severity.String(), e.Severity.Info().SplunkSeverity, oneLine(e.Description), oneLine(e.Remediation), e.RunbookURL})
 		}
 	}
 	w.Flush()
@@ -268,13 +268,13 @@ func eventsCSV(cat *mapping.Catalog) ([]byte, error) {
 func codesCSV(cat *mapping.Catalog) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"code", "name", "severity", "splunk_severity", "message", "remediation"})
+	_ = w.Write([]string{"code", "name", "severity", "splunk_severity", "message", "remediation", "runbook_url"})
 	for _, c := range cat.Codes {
 		sev := ""
 		if c.Severity != mapping.SeverityUnset {
 			sev = c.Severity.Info().SplunkSeverity
 		}
-		_ = w.Write([]string{c.Code, c.Name, c.Severity.String(), sev, oneLine(c.Message), oneLine(c.Remediation)})
+		_ = w.Write([]string{c.Code, c.Name, c.Severity.String(), sev, oneLine(c.Message), oneLine(c.Remediation), c.RunbookURL})
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
