@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
 // Exit codes, documented in the README and in usage.
@@ -28,16 +30,21 @@ Usage:
   intunectl summarize [--format F] FILE...
   intunectl dump [--carve] FILE...
   intunectl report [-o report.html] [--title TEXT] [--format F] FILE...
+  intunectl content [--catalog FILE] -o DIR
 
 FILE is an exported event log: EVTX, XML (wevtutil qe /f:xml, Event Viewer
 "Save as XML", /f:RenderedXml) or JSON (Get-WinEvent | ConvertTo-Json, or
 one object per line), in UTF-8 or UTF-16. The format is detected from the
 content; --format xml|json|evtx forces it. Use - for standard input.
 
+--catalog FILE (every command but dump, before or after it, repeatable)
+layers a site catalog over the built-in one: new events and codes, your
+own remediation, runbook links and labels (see config/catalog/example.yaml).
+
 Exit codes:
   0  success
   1  some events were damaged and skipped; everything else was processed
-  2  usage error
+  2  usage error, or a --catalog file that cannot be read or is refused
   3  an input could not be read or is not a supported format
   4  explain: nothing in the catalog matches
 `
@@ -47,6 +54,10 @@ type cli struct {
 	stdin          io.Reader
 	// interactive enables the progress display on stderr.
 	interactive bool
+	// catalogFiles are the --catalog files; cat is the catalog with them
+	// layered over the built-in one, once loaded (see catalog.go).
+	catalogFiles []string
+	cat          *mapping.Catalog
 }
 
 func main() {
@@ -55,6 +66,14 @@ func main() {
 }
 
 func (c *cli) run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usage)
+		return exitUsage
+	}
+	args, ok := c.takeGlobalCatalog(args)
+	if !ok {
+		return exitUsage
+	}
 	if len(args) == 0 {
 		fmt.Fprint(c.stderr, usage)
 		return exitUsage
@@ -71,6 +90,8 @@ func (c *cli) run(args []string) int {
 		return c.dump(rest)
 	case "report":
 		return c.report(rest)
+	case "content":
+		return c.content(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK

@@ -54,7 +54,7 @@ func (c *cli) report(args []string) int {
 	if !ok {
 		return code
 	}
-	en := enricher(mapping.Config{})
+	en := c.enricher(mapping.Config{})
 	cat := en.Catalog()
 	r := &reportData{
 		summary:  newSummary(),
@@ -172,6 +172,8 @@ type hostView struct {
 type failureView struct {
 	Title, Severity, SevClass, Code, CodeMessage, Meaning, Remediation, First, Last string
 	Count, Hosts                                                                    int
+	// Runbook and Labels come from a site catalog (--catalog).
+	Runbook, Labels string
 }
 
 func (r *reportData) render(cat *mapping.Catalog, title string, files []string, totals inputTotals) ([]byte, error) {
@@ -276,6 +278,7 @@ func newFailureView(cat *mapping.Catalog, row *eventRow) failureView {
 			v.Remediation = ce.Remediation
 		}
 	}
+	v.Runbook, v.Labels = annotations(e, ce)
 	if v.Remediation == "" {
 		v.Remediation = "Not in the catalog: look the event up in the connector's documentation and run intunectl explain with a newer intunectl."
 	}

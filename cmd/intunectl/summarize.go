@@ -58,7 +58,7 @@ func (c *cli) summarize(args []string) int {
 	if !ok {
 		return code
 	}
-	en := enricher(mapping.Config{})
+	en := c.enricher(mapping.Config{})
 	cat := en.Catalog()
 	s := newSummary()
 	lr := plog.NewLogRecord()
@@ -225,6 +225,13 @@ func (s *summary) print(c *cli, cat *mapping.Catalog, totals inputTotals) {
 			}
 			if fix != "" {
 				fmt.Fprintf(w, "           What to do: %s\n", wrapText(fix, 70, "                       "))
+			}
+			runbook, labels := annotations(e, ce)
+			if runbook != "" {
+				fmt.Fprintf(w, "           Runbook:    %s\n", runbook)
+			}
+			if labels != "" {
+				fmt.Fprintf(w, "           Labels:     %s\n", labels)
 			}
 		}
 	}
