@@ -159,6 +159,19 @@ func (c *Catalog) index() error {
 	if c.Version != 1 {
 		bad("version %d is not supported (want 1)", c.Version)
 	}
+	// Order matters: events are checked against the categories, sources
+	// and codes indexed before them.
+	c.indexCategories(bad)
+	c.indexSources(bad)
+	c.indexCodes(bad)
+	c.indexEvents(bad)
+	return errors.Join(errs...)
+}
+
+// complaint records one problem found while indexing the catalog.
+type complaint func(format string, args ...any)
+
+func (c *Catalog) indexCategories(bad complaint) {
 	c.categories = map[string]*Category{}
 	for i := range c.Categories {
 		cat := &c.Categories[i]
@@ -174,7 +187,9 @@ func (c *Catalog) index() error {
 		}
 		c.categories[cat.Slug] = cat
 	}
+}
 
+func (c *Catalog) indexSources(bad complaint) {
 	c.channels = map[string]Generation{}
 	c.providers = map[string]Generation{}
 	c.exact = map[string]Generation{}
@@ -198,7 +213,9 @@ func (c *Catalog) index() error {
 			c.providers[strings.ToLower(g)] = s.Generation
 		}
 	}
+}
 
+func (c *Catalog) indexCodes(bad complaint) {
 	c.byCode = map[string]*CodeEntry{}
 	c.byCodeRaw = map[string]*CodeEntry{}
 	for i := range c.Codes {
@@ -220,7 +237,11 @@ func (c *Catalog) index() error {
 			c.byCodeRaw[strings.ToUpper(strings.TrimSpace(a))] = ce
 		}
 	}
+}
 
+// indexEvents indexes every event by ID and name (aliases included) and
+// checks each against the rest of the catalog.
+func (c *Catalog) indexEvents(bad complaint) {
 	c.byID = map[uint32]*EventEntry{}
 	c.byName = map[string]*EventEntry{}
 	addID := func(id uint32, e *EventEntry) {
@@ -240,9 +261,8 @@ func (c *Catalog) index() error {
 	}
 	for i := range c.Events {
 		e := &c.Events[i]
-		where := e.origin.at("") + fmt.Sprintf("event %d (%s)", e.ID, e.Name)
 		if e.ID == 0 || e.Name == "" {
-			bad("%s: id and name are required", where)
+			bad("%sevent %d (%s): id and name are required", e.origin.at(""), e.ID, e.Name)
 		}
 		addID(e.ID, e)
 		for _, a := range e.IDAliases {
@@ -252,42 +272,48 @@ func (c *Catalog) index() error {
 		for _, a := range e.NameAliases {
 			addName(a, e)
 		}
-		switch e.Generation {
-		case GenerationLegacy, GenerationCurrent:
-		default:
-			bad("%s: generation %q must be legacy or current", where, e.Generation)
-		}
-		switch e.Outcome {
-		case OutcomeSuccess, OutcomeFailure, OutcomeUnknown:
-		default:
-			bad("%s: outcome %q must be success, failure or unknown", where, e.Outcome)
-		}
-		if e.Severity == SeverityUnset {
-			bad("%s: severity is required", where)
-		}
-		if g, ok := c.channels[strings.ToLower(e.Channel)]; !ok || g != e.Generation {
-			bad("%s: channel %q is not a %s source channel", where, e.Channel, e.Generation)
-		}
-		if e.Description == "" {
-			bad("%s: description is required", where)
-		}
-		if e.Outcome == OutcomeFailure && e.Remediation == "" {
-			bad("%s: a failure needs a remediation hint", where)
-		}
-		if cat := c.CategoryOf(e); cat == nil {
-			bad("%s: no category (name one, or for current events keep the ID inside a category range)", where)
-		} else if cat.Generation != e.Generation {
-			bad("%s: category %q belongs to the %s generation", where, cat.Slug, cat.Generation)
-		}
-		for _, code := range e.Codes {
-			if _, ok := c.byCode[code]; !ok {
-				bad("%s: related code %q is not in the codes list", where, code)
-			}
-		}
-		checkAnnotations(e.origin, fmt.Sprintf("event %d (%s)", e.ID, e.Name), e.RunbookURL, e.Labels, bad)
-		e.labels = sortedLabels(e.Labels)
+		c.checkEvent(e, bad)
 	}
-	return errors.Join(errs...)
+}
+
+// checkEvent checks one event against the rest of the catalog. An event a
+// catalog file set is reported with the file and line of its entry.
+func (c *Catalog) checkEvent(e *EventEntry, bad complaint) {
+	where := e.origin.at("") + fmt.Sprintf("event %d (%s)", e.ID, e.Name)
+	switch e.Generation {
+	case GenerationLegacy, GenerationCurrent:
+	default:
+		bad("%s: generation %q must be legacy or current", where, e.Generation)
+	}
+	switch e.Outcome {
+	case OutcomeSuccess, OutcomeFailure, OutcomeUnknown:
+	default:
+		bad("%s: outcome %q must be success, failure or unknown", where, e.Outcome)
+	}
+	if e.Severity == SeverityUnset {
+		bad("%s: severity is required", where)
+	}
+	if g, ok := c.channels[strings.ToLower(e.Channel)]; !ok || g != e.Generation {
+		bad("%s: channel %q is not a %s source channel", where, e.Channel, e.Generation)
+	}
+	if e.Description == "" {
+		bad("%s: description is required", where)
+	}
+	if e.Outcome == OutcomeFailure && e.Remediation == "" {
+		bad("%s: a failure needs a remediation hint", where)
+	}
+	if cat := c.CategoryOf(e); cat == nil {
+		bad("%s: no category (name one, or for current events keep the ID inside a category range)", where)
+	} else if cat.Generation != e.Generation {
+		bad("%s: category %q belongs to the %s generation", where, cat.Slug, cat.Generation)
+	}
+	for _, code := range e.Codes {
+		if _, ok := c.byCode[code]; !ok {
+			bad("%s: related code %q is not in the codes list", where, code)
+		}
+	}
+	checkAnnotations(e.origin, fmt.Sprintf("event %d (%s)", e.ID, e.Name), e.RunbookURL, e.Labels, bad)
+	e.labels = sortedLabels(e.Labels)
 }
 
 // CategoryOf returns the event's category: the named one, else the range

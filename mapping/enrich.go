@@ -3,6 +3,7 @@ package mapping
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,7 +57,77 @@ type Attr struct{ Key, Value string }
 // rather than afterwards keeps the attribute map at its exact size and in
 // the order the projections write without sorting. An extra attribute
 // never replaces one of the contract's; empty values are left out.
+//
+// Enrichment runs in steps, each reading what the ones before it found:
+// match the catalog entry, extract the details, look up the diagnostic
+// code and check it against the entry, decide the severity, write the error
+// text, then stage the attributes in tree order.
 func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra []Attr) Result {
+	x := enrichment{ev: ev, idText: strconv.FormatUint(uint64(ev.EventID), 10)}
+	en.match(&x)
+	x.extractDetails()
+	en.lookUpCode(&x)
+	x.checkMetricName()
+	en.decideSeverity(&x)
+	x.writeErrorText()
+	x.runbook, x.labels = Annotations(x.entry, x.code, x.codeIsError)
+
+	if !ev.TimeCreated.IsZero() {
+		// A missing time stays unset so that exporters fall back to the
+		// observed time instead of a date in 1754.
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.TimeCreated))
+	}
+	lr.SetSeverityNumber(x.sevInfo.Number)
+	lr.SetSeverityText(x.sevInfo.Text)
+
+	// Staged first, so the attribute map is allocated at its exact size:
+	// it is most of what a record keeps alive in a queue.
+	var a attrList
+	var vals stagedValues
+	en.stage(&x, &a, &vals)
+	for _, attr := range extra {
+		a.insert(attr)
+	}
+	a.flush(lr.Attributes(), &vals)
+
+	lr.Body().SetStr(bodyText(ev, x.entry, x.errMsg))
+	return x.res
+}
+
+// enrichment is one event on its way to a record: what each step of
+// EnrichWith found, for the steps after it. It lives on the stack.
+type enrichment struct {
+	ev *wineventlog.Event
+	// idText is the event ID as text, for event.code and
+	// winlog.event_id: formatted once, as it allocates.
+	idText string
+	entry  *EventEntry // nil for events the catalog does not know
+	gen    Generation
+	d      Details
+	res    Result
+
+	code     *CodeEntry // nil when the code is not in the catalog
+	codeText string     // the code in canonical form, or as written
+	// codeIsError: the event has a code and it is not the success code.
+	codeIsError bool
+	warnings    []string
+
+	sevInfo SeverityInfo
+
+	// withError: the event reports a failure, an error code or an
+	// exception, so the error.* fields are written.
+	withError       bool
+	errType, errMsg string
+	remediation     string
+	// runbook and labels are what a site catalog attaches (Annotations).
+	runbook string
+	labels  []wineventlog.Data
+}
+
+// match finds the catalog entry for the event and its connector
+// generation.
+func (en *Enricher) match(x *enrichment) {
+	ev := x.ev
 	entry := en.cat.Event(ev.EventID)
 	gen, fromConnector := en.cat.SourceOf(ev.ProviderName, ev.ProviderGUID, ev.Channel)
 	if entry != nil && fromConnector && gen != entry.Generation {
@@ -64,104 +135,134 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 		// enough to attach the wrong meaning.
 		entry = nil
 	}
-	var fieldNames []string
 	if entry != nil {
-		fieldNames = entry.DataFields
 		gen = entry.Generation
 	}
-	d := ExtractDetails(ev, fieldNames)
-
-	res := Result{Matched: entry != nil, Generation: gen, Outcome: OutcomeUnknown}
-	var warnings []string
-
-	// Diagnostic code.
-	var code *CodeEntry
-	var codeText string
-	if d.DiagCode != "" {
-		res.HasCode = true
-		c, canon, ok := en.cat.Code(d.DiagCode)
-		codeText = canon
-		if ok {
-			code, res.CodeMatched = c, true
-		} else if _, hexOK := en.cat.NormalizeCode(d.DiagCode); !hexOK {
-			warnings = append(warnings, "diagnostic code "+strconv.Quote(d.DiagCode)+" is not a hex code")
-		}
-		if entry != nil && len(entry.Codes) > 0 && ok && !containsString(entry.Codes, canon) {
-			warnings = append(warnings, "diagnostic code "+canon+" is not among the codes documented for event "+entry.Name)
-		}
-	}
-	if d.Metric != nil && entry != nil && d.Metric.Name != "" && !entry.hasName(d.Metric.Name) {
-		warnings = append(warnings, "metric name "+strconv.Quote(d.Metric.Name)+" differs from the catalog name "+entry.Name+" for event "+strconv.FormatUint(uint64(ev.EventID), 10))
-	}
-
-	// Severity: catalog entry, raised by the code, then config overrides;
-	// the Windows level decides for events the catalog does not know.
-	sev := SeverityFromWindowsLevel(ev.Level)
+	x.entry, x.gen = entry, gen
+	x.res = Result{Matched: entry != nil, Generation: gen, Outcome: OutcomeUnknown}
 	if entry != nil {
-		sev = entry.Severity
-		res.Outcome = entry.Outcome
+		x.res.Outcome = entry.Outcome
 	}
-	if code != nil && code.Severity > sev {
-		sev = code.Severity
-	}
-	sev = en.ov.apply(ev.EventID, codeText, sev)
-	res.Severity = sev
-	si := sev.Info()
+}
 
-	if !ev.TimeCreated.IsZero() {
-		// A missing time stays unset so that exporters fall back to the
-		// observed time instead of a date in 1754.
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.TimeCreated))
+// extractDetails reads the event data, with the field names the catalog
+// knows for the event's template.
+func (x *enrichment) extractDetails() {
+	var fieldNames []string
+	if x.entry != nil {
+		fieldNames = x.entry.DataFields
 	}
-	lr.SetSeverityNumber(si.Number)
-	lr.SetSeverityText(si.Text)
+	x.d = ExtractDetails(x.ev, fieldNames)
+}
 
-	// Values first, then the attributes in tree order (see lessPath), which
-	// lets the projections skip sorting.
-	idText := strconv.FormatUint(uint64(ev.EventID), 10)
-	provider := firstNonEmpty(ev.ProviderName, ev.EventSourceName, ev.Channel)
-	errType, exFirst := "", ""
-	if d.Exception != "" {
-		errType, exFirst = exceptionSummary(d.Exception)
+// checkMetricName warns when a legacy event's Metric names another event
+// than the catalog does for its ID.
+func (x *enrichment) checkMetricName() {
+	if m := x.d.Metric; m != nil && x.entry != nil && m.Name != "" && !x.entry.hasName(m.Name) {
+		x.warnings = append(x.warnings, "metric name "+strconv.Quote(m.Name)+" differs from the catalog name "+
+			x.entry.Name+" for event "+x.idText)
 	}
-	codeIsError := codeText != "" && codeText != "0x00000000"
-	errMsg := ""
-	withError := res.Outcome == OutcomeFailure || codeIsError || d.Exception != ""
-	if withError {
+}
+
+// lookUpCode finds the diagnostic code in the catalog and notes what does
+// not fit: a code that is not hex, or one the event is not documented to
+// carry.
+func (en *Enricher) lookUpCode(x *enrichment) {
+	raw := x.d.DiagCode
+	if raw == "" {
+		return
+	}
+	x.res.HasCode = true
+	c, canon, ok := en.cat.Code(raw)
+	x.codeText = canon
+	x.codeIsError = canon != "" && canon != "0x00000000"
+	if ok {
+		x.code, x.res.CodeMatched = c, true
+	} else if _, hexOK := en.cat.NormalizeCode(raw); !hexOK {
+		x.warnings = append(x.warnings, "diagnostic code "+strconv.Quote(raw)+" is not a hex code")
+	}
+	if e := x.entry; e != nil && len(e.Codes) > 0 && ok && !slices.Contains(e.Codes, canon) {
+		x.warnings = append(x.warnings, "diagnostic code "+canon+" is not among the codes documented for event "+e.Name)
+	}
+}
+
+// decideSeverity: the catalog entry's severity, raised by the code's, then
+// the config overrides; the Windows level decides for events the catalog
+// does not know.
+func (en *Enricher) decideSeverity(x *enrichment) {
+	sev := SeverityFromWindowsLevel(x.ev.Level)
+	if x.entry != nil {
+		sev = x.entry.Severity
+	}
+	if x.code != nil && x.code.Severity > sev {
+		sev = x.code.Severity
+	}
+	sev = en.ov.apply(x.ev.EventID, x.codeText, sev)
+	x.res.Severity = sev
+	x.sevInfo = sev.Info()
+}
+
+// writeErrorText decides error.message and the remediation: the code's
+// meaning and hint when the code reports an error, else the event's own
+// diagnostic text or the exception's first line, and the entry's hint.
+func (x *enrichment) writeErrorText() {
+	exFirst := ""
+	if x.d.Exception != "" {
+		x.errType, exFirst = exceptionSummary(x.d.Exception)
+	}
+	codeError := x.code != nil && x.codeIsError
+	x.withError = x.res.Outcome == OutcomeFailure || x.codeIsError || x.d.Exception != ""
+	if x.withError {
 		switch {
-		case code != nil && codeIsError:
-			errMsg = code.Message
-		case d.DiagText != "":
-			errMsg = d.DiagText
+		case codeError:
+			x.errMsg = x.code.Message
+		case x.d.DiagText != "":
+			x.errMsg = x.d.DiagText
 		case exFirst != "":
-			errMsg = exFirst
+			x.errMsg = exFirst
 		}
 	}
-	remediation := ""
-	if code != nil && codeIsError && code.Remediation != "" {
-		remediation = code.Remediation
-	} else if entry != nil {
-		remediation = entry.Remediation
+	if codeError && x.code.Remediation != "" {
+		x.remediation = x.code.Remediation
+	} else if x.entry != nil {
+		x.remediation = x.entry.Remediation
 	}
-	runbook, labels := Annotations(entry, code, codeIsError)
+}
 
-	// Staged first, so the attribute map is allocated at its exact size:
-	// it is most of what a record keeps alive in a queue.
-	var a attrList
-	var vals stagedValues
-	a.nonEmpty(AttrDeviceID, d.DeviceID)
-	if res.HasCode && codeIsError {
-		a.str(AttrErrorCode, codeText)
+// stage puts the record's attributes in tree order (see lessPath), which
+// lets the projections skip sorting: device, error, event, host, intune,
+// labels, log, user, winlog.
+func (en *Enricher) stage(x *enrichment, a *attrList, v *stagedValues) {
+	a.nonEmpty(AttrDeviceID, x.d.DeviceID)
+	x.stageError(a)
+	en.stageEvent(x, a)
+	a.nonEmpty(AttrHostName, x.ev.Computer)
+	en.stageIntune(x, a, v)
+	if len(x.labels) > 0 {
+		v.dataIn(a, AttrLabels, x.labels)
 	}
-	if withError {
-		a.nonEmpty(AttrErrorMessage, errMsg)
-		a.nonEmpty(AttrErrorStack, d.Exception)
-		a.nonEmpty(AttrErrorType, errType)
+	a.str(AttrLogLevel, x.sevInfo.Name)
+	a.nonEmpty(AttrUserID, x.d.UserID)
+	x.stageWinlog(a, v)
+}
+
+func (x *enrichment) stageError(a *attrList) {
+	if x.res.HasCode && x.codeIsError {
+		a.str(AttrErrorCode, x.codeText)
 	}
-	if entry != nil {
-		a.str(AttrEventAction, entry.Name)
+	if x.withError {
+		a.nonEmpty(AttrErrorMessage, x.errMsg)
+		a.nonEmpty(AttrErrorStack, x.d.Exception)
+		a.nonEmpty(AttrErrorType, x.errType)
 	}
-	a.str(AttrEventCode, idText)
+}
+
+func (en *Enricher) stageEvent(x *enrichment, a *attrList) {
+	ev := x.ev
+	if x.entry != nil {
+		a.str(AttrEventAction, x.entry.Name)
+	}
+	a.str(AttrEventCode, x.idText)
 	a.str(AttrEventDataset, EventDataset)
 	a.str(AttrEventID, Fingerprint(ev))
 	a.str(AttrEventKind, EventKind)
@@ -169,13 +270,15 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	if en.includeOriginal && ev.Original != "" {
 		a.str(AttrEventOriginal, ev.Original)
 	}
-	a.str(AttrEventOutcome, string(res.Outcome))
-	a.nonEmpty(AttrEventProvider, provider)
-	a.int(AttrEventSeverity, int64(si.SplunkSeverityID))
-	a.nonEmpty(AttrHostName, ev.Computer)
+	a.str(AttrEventOutcome, string(x.res.Outcome))
+	a.nonEmpty(AttrEventProvider, firstNonEmpty(ev.ProviderName, ev.EventSourceName, ev.Channel))
+	a.int(AttrEventSeverity, int64(x.sevInfo.SplunkSeverityID))
+}
 
-	if entry != nil {
-		if cat := en.cat.CategoryOf(entry); cat != nil {
+func (en *Enricher) stageIntune(x *enrichment, a *attrList, v *stagedValues) {
+	d := &x.d
+	if x.entry != nil {
+		if cat := en.cat.CategoryOf(x.entry); cat != nil {
 			a.str(AttrIntuneCategory, cat.Slug)
 		}
 	}
@@ -183,60 +286,64 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	a.nonEmpty(AttrIntuneTemplate, d.Template)
 	a.nonEmpty(AttrIntuneThumbprint, d.Thumbprint)
 	a.nonEmpty(AttrIntuneCA, d.CA)
-	if entry != nil {
-		a.str(AttrIntuneDescription, entry.Description)
+	if x.entry != nil {
+		a.str(AttrIntuneDescription, x.entry.Description)
 	}
 	if d.Metric != nil && len(d.Metric.Dimensions) > 0 {
-		vals.dataIn(&a, AttrIntuneDetails, d.Metric.Dimensions)
+		v.dataIn(a, AttrIntuneDetails, d.Metric.Dimensions)
 	}
-	if res.HasCode {
-		a.str(AttrIntuneDiagCode, codeText)
-		a.bool(AttrIntuneDiagMatched, res.CodeMatched)
-		if code != nil {
-			a.str(AttrIntuneDiagMessage, code.Message)
-			a.str(AttrIntuneDiagName, code.Name)
+	if x.res.HasCode {
+		a.str(AttrIntuneDiagCode, x.codeText)
+		a.bool(AttrIntuneDiagMatched, x.res.CodeMatched)
+		if x.code != nil {
+			a.str(AttrIntuneDiagMessage, x.code.Message)
+			a.str(AttrIntuneDiagName, x.code.Name)
 		}
 	}
 	a.nonEmpty(AttrIntuneDiagText, d.DiagText)
 	a.str(AttrIntuneEnrichmentVersion, EnrichmentVersion)
-	if len(warnings) > 0 {
-		vals.strsIn(&a, AttrIntuneWarnings, warnings)
+	if len(x.warnings) > 0 {
+		v.strsIn(a, AttrIntuneWarnings, x.warnings)
 	}
-	if gen != "" {
-		a.str(AttrIntuneGeneration, string(gen))
+	if x.gen != "" {
+		a.str(AttrIntuneGeneration, string(x.gen))
 	}
-	a.bool(AttrIntuneMatched, entry != nil)
+	a.bool(AttrIntuneMatched, x.entry != nil)
 	if d.Metric != nil {
 		a.nonEmpty(AttrIntuneMetricName, d.Metric.Name)
 		a.nonEmpty(AttrIntuneMetricValue, d.Metric.Value)
 	}
-	a.nonEmpty(AttrIntuneRemediation, remediation)
+	a.nonEmpty(AttrIntuneRemediation, x.remediation)
 	a.nonEmpty(AttrIntuneRequestID, d.RequestID)
-	a.nonEmpty(AttrIntuneRunbookURL, runbook)
+	a.nonEmpty(AttrIntuneRunbookURL, x.runbook)
 	a.nonEmpty(AttrIntuneUploadState, d.UploadState)
-	if len(labels) > 0 {
-		vals.dataIn(&a, AttrLabels, labels)
-	}
-	a.str(AttrLogLevel, si.Name)
-	a.nonEmpty(AttrUserID, d.UserID)
+}
 
+func (x *enrichment) stageWinlog(a *attrList, v *stagedValues) {
+	ev := x.ev
 	a.nonEmpty(AttrWinlogActivityID, ev.ActivityID)
 	a.nonEmpty(AttrWinlogChannel, ev.Channel)
 	a.nonEmpty(AttrWinlogComputerName, ev.Computer)
-	if len(d.Data) > 0 {
-		vals.dataIn(&a, AttrWinlogEventData, d.Data)
+	if len(x.d.Data) > 0 {
+		v.dataIn(a, AttrWinlogEventData, x.d.Data)
 	}
-	a.str(AttrWinlogEventID, idText)
-	if len(ev.KeywordsText) > 0 {
-		vals.strsIn(&a, AttrWinlogKeywords, ev.KeywordsText)
-	} else if ev.Keywords != 0 {
-		a.add(stagedAttr{key: AttrWinlogKeywords, kind: kindStrOne, s: "0x" + strconv.FormatUint(ev.Keywords, 16)})
+	a.str(AttrWinlogEventID, x.idText)
+	switch {
+	case len(ev.KeywordsText) > 0:
+		v.strsIn(a, AttrWinlogKeywords, ev.KeywordsText)
+	case ev.Keywords != 0:
+		if one, list := keywordNames(ev.Keywords); list != nil {
+			v.strsIn(a, AttrWinlogKeywords, list)
+		} else {
+			a.add(stagedAttr{key: AttrWinlogKeywords, kind: kindStrOne, s: one})
+		}
 	}
-	a.int(AttrWinlogLevel, int64(ev.Level))
-	if ev.OpcodeText != "" {
+	a.str(AttrWinlogLevel, winlogLevel(ev))
+	switch {
+	case ev.OpcodeText != "":
 		a.str(AttrWinlogOpcode, ev.OpcodeText)
-	} else if ev.Opcode != nil {
-		a.str(AttrWinlogOpcode, strconv.FormatUint(uint64(*ev.Opcode), 10))
+	case ev.Opcode != nil:
+		a.str(AttrWinlogOpcode, firstNonEmpty(opcodeName(*ev.Opcode), strconv.FormatUint(uint64(*ev.Opcode), 10)))
 	}
 	if ev.ProcessID != nil {
 		a.int(AttrWinlogProcessPID, int64(*ev.ProcessID))
@@ -250,25 +357,23 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 		a.str(AttrWinlogRecordID, strconv.FormatUint(ev.RecordID, 10))
 	}
 	a.nonEmpty(AttrWinlogRelatedActivityID, ev.RelatedActivityID)
-	if ev.TaskText != "" {
+	switch {
+	case ev.TaskText != "":
 		a.str(AttrWinlogTask, ev.TaskText)
-	} else if ev.Task != 0 {
+	case ev.Task == 0:
+		a.str(AttrWinlogTask, taskNone)
+	default:
 		a.str(AttrWinlogTask, strconv.FormatUint(uint64(ev.Task), 10))
 	}
 	a.nonEmpty(AttrWinlogUserIdentifier, ev.UserSID)
 	if len(ev.UserData) > 0 {
-		vals.dataIn(&a, AttrWinlogUserData, ev.UserData)
+		v.dataIn(a, AttrWinlogUserData, ev.UserData)
 	}
-	if ev.Version != nil {
+	// Version 0 is left out, as Winlogbeat does: exports and receivers
+	// disagree on whether an event without <Version> has one.
+	if ev.Version != nil && *ev.Version != 0 {
 		a.int(AttrWinlogVersion, int64(*ev.Version))
 	}
-	for _, x := range extra {
-		a.insert(x)
-	}
-	a.flush(lr.Attributes(), &vals)
-
-	lr.Body().SetStr(bodyText(ev, entry, errMsg))
-	return res
 }
 
 // bodyText is the record's message: what Windows rendered when the export
@@ -329,168 +434,6 @@ func (e *EventEntry) hasName(n string) bool {
 	}
 	for _, a := range e.NameAliases {
 		if strings.EqualFold(a, n) {
-			return true
-		}
-	}
-	return false
-}
-
-// attrList stages a record's attributes in order, on the stack. Enrich
-// puts up to about 60 of them, usually about 35; sizing the map for the most
-// would waste a kilobyte per record, and for fewer would make it grow to
-// twice its size. A heap-allocated list was measurably slower: every write
-// of a string into it paid a GC write barrier.
-type attrList struct {
-	buf [64]stagedAttr
-	n   int
-	// more takes what does not fit in buf; with the attributes Enrich
-	// writes today it stays nil.
-	more []stagedAttr
-}
-
-type attrKind uint8
-
-const (
-	kindStr    attrKind = iota
-	kindInt             // i
-	kindBool            // i != 0
-	kindData            // data[i]
-	kindStrs            // strs[i]
-	kindStrOne          // a list of the one string s
-)
-
-// stagedAttr is kept small because the whole list is zeroed per record;
-// map and slice values live in side arrays of the list.
-type stagedAttr struct {
-	key  string
-	s    string
-	i    int64
-	kind attrKind
-}
-
-// stagedValues holds the few values that are not scalars.
-type stagedValues struct {
-	data [4][]wineventlog.Data
-	nd   int
-	strs [2][]string
-	ns   int
-}
-
-func (l *attrList) add(a stagedAttr) {
-	if l.n < len(l.buf) {
-		l.buf[l.n] = a
-		l.n++
-		return
-	}
-	l.more = append(l.more, a)
-}
-
-// insert places a string attribute at its position in tree order, unless
-// its key is already staged or its value is empty.
-func (l *attrList) insert(x Attr) {
-	if x.Value == "" {
-		return
-	}
-	for i := range l.n {
-		if l.buf[i].key == x.Key {
-			return
-		}
-	}
-	for _, a := range l.more {
-		if a.key == x.Key {
-			return
-		}
-	}
-	if l.n == len(l.buf) || len(l.more) > 0 {
-		l.more = append(l.more, stagedAttr{key: x.Key, s: x.Value})
-		return
-	}
-	i := l.n
-	for i > 0 && lessPath(x.Key, l.buf[i-1].key) {
-		i--
-	}
-	copy(l.buf[i+1:l.n+1], l.buf[i:l.n])
-	l.buf[i] = stagedAttr{key: x.Key, s: x.Value}
-	l.n++
-}
-
-func (l *attrList) str(k, v string)       { l.add(stagedAttr{key: k, s: v}) }
-func (l *attrList) int(k string, v int64) { l.add(stagedAttr{key: k, kind: kindInt, i: v}) }
-func (l *attrList) bool(k string, v bool) {
-	var i int64
-	if v {
-		i = 1
-	}
-	l.add(stagedAttr{key: k, kind: kindBool, i: i})
-}
-
-func (l *attrList) nonEmpty(k, v string) {
-	if v != "" {
-		l.str(k, v)
-	}
-}
-
-func (v *stagedValues) dataIn(l *attrList, k string, d []wineventlog.Data) {
-	if v.nd == len(v.data) {
-		panic("mapping: more map attributes than stagedValues holds")
-	}
-	v.data[v.nd] = d
-	l.add(stagedAttr{key: k, kind: kindData, i: int64(v.nd)})
-	v.nd++
-}
-
-func (v *stagedValues) strsIn(l *attrList, k string, s []string) {
-	if v.ns == len(v.strs) {
-		panic("mapping: more list attributes than stagedValues holds")
-	}
-	v.strs[v.ns] = s
-	l.add(stagedAttr{key: k, kind: kindStrs, i: int64(v.ns)})
-	v.ns++
-}
-
-// flush writes the staged attributes into m.
-func (l *attrList) flush(m pcommon.Map, v *stagedValues) {
-	m.EnsureCapacity(m.Len() + l.n + len(l.more))
-	for i := range l.n {
-		l.buf[i].put(m, v)
-	}
-	for i := range l.more {
-		l.more[i].put(m, v)
-	}
-}
-
-func (a *stagedAttr) put(m pcommon.Map, v *stagedValues) {
-	switch a.kind {
-	case kindStr:
-		m.PutStr(a.key, a.s)
-	case kindInt:
-		m.PutInt(a.key, a.i)
-	case kindBool:
-		m.PutBool(a.key, a.i != 0)
-	case kindData:
-		putData(m.PutEmptyMap(a.key), v.data[a.i])
-	case kindStrs:
-		list := v.strs[a.i]
-		s := m.PutEmptySlice(a.key)
-		s.EnsureCapacity(len(list))
-		for _, x := range list {
-			s.AppendEmpty().SetStr(x)
-		}
-	case kindStrOne:
-		m.PutEmptySlice(a.key).AppendEmpty().SetStr(a.s)
-	}
-}
-
-func putData(m pcommon.Map, data []wineventlog.Data) {
-	m.EnsureCapacity(len(data))
-	for _, d := range data {
-		m.PutStr(d.Name, d.Value)
-	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

@@ -84,7 +84,7 @@ func TestEnrich(t *testing.T) {
 				AttrIntuneSerialNumber: "6C00000010CF", AttrIntuneThumbprint: "40C302D8",
 				AttrIntuneCA: `ca01.example.com\Example-Issuing-CA`, AttrErrorType: "System.InvalidOperationException",
 				AttrErrorMessage: "System.InvalidOperationException: Unable to revoke certificate",
-				AttrHostName:     "NDES.example.com", AttrWinlogRecordID: "188679", AttrWinlogTask: "62533",
+				AttrHostName:     "NDES.example.com", AttrWinlogRecordID: "188679", AttrWinlogTask: "62533", AttrWinlogLevel: "error",
 				AttrIntuneMatched: "true", AttrIntuneDiagCode: "<absent>", AttrErrorCode: "<absent>",
 				AttrWinlogKeywords: `["0x2000f00000000000"]`,
 			},

@@ -9,11 +9,14 @@ import (
 const (
 	ESKeyword         = "keyword"
 	ESText            = "text"
+	ESMatchOnlyText   = "match_only_text"
+	ESWildcard        = "wildcard"
 	ESLong            = "long"
 	ESBoolean         = "boolean"
 	ESDate            = "date"
 	ESFlattened       = "flattened"
 	ESConstantKeyword = "constant_keyword"
+	ESObject          = "object"
 )
 
 // esIgnoreAbove is the longest keyword value indexed, as in ECS; longer
@@ -27,18 +30,25 @@ type ESMapping struct {
 	// Path is the dotted field name.
 	Path string
 	Type string
-	// KeywordSubfield adds Path+".keyword" to a text field, for exact
-	// matches, sorting and aggregations.
-	KeywordSubfield bool
+	// Sub are multi-fields: the same value indexed another way, queried
+	// as Path + "." + Name.
+	Sub []ESSubField
 	// NotIndexed keeps the value in _source only (event.original).
 	NotIndexed bool
+	// KeywordLeaves is for objects: every key below the object, whatever
+	// its name, is a keyword leaf, dotted names included (see
+	// ESDynamicTemplates).
+	KeywordLeaves bool
 }
+
+// ESSubField is a multi-field of a mapped field.
+type ESSubField struct{ Name, Type string }
 
 // Fields of the ECS document that are not record attributes: the envelope
 // AppendECS writes around them.
 var esEnvelope = []ESMapping{
 	{Path: "@timestamp", Type: ESDate},
-	{Path: "message", Type: ESText, KeywordSubfield: true},
+	{Path: "message", Type: ESMatchOnlyText},
 	// Structured bodies from other receivers: any shape, never a conflict.
 	{Path: "body", Type: ESFlattened},
 	{Path: "ecs.version", Type: ESKeyword},
@@ -49,22 +59,35 @@ var esEnvelope = []ESMapping{
 	{Path: "span.id", Type: ESKeyword},
 }
 
-// esProse are the contract's free-text fields: searched by words, and still
+// esECSText are the ECS fields whose ECS type is not keyword, mapped as ECS
+// maps them so that our indices and others' agree in a shared data view.
+var esECSText = map[string]ESMapping{
+	AttrErrorMessage: {Type: ESMatchOnlyText},
+	AttrErrorStack:   {Type: ESWildcard, Sub: []ESSubField{{"text", ESMatchOnlyText}}},
+}
+
+// esProse are our own free-text fields: searched by words, and still
 // matched exactly through the keyword sub-field.
 var esProse = []string{
-	AttrErrorMessage,
-	AttrErrorStack,
 	AttrIntuneDescription,
 	AttrIntuneRemediation,
 	AttrIntuneDiagMessage,
 	AttrIntuneDiagText,
 }
 
+// esKeywordObjects are the maps Winlogbeat also writes, and ECS labels.
+// Winlogbeat's and the Windows integration's templates map them as objects
+// with a keyword per key, as ECS defines labels, so ours do too: a data
+// view over both then has one type for each winlog.event_data.* field, and
+// every key is a field of its own in Discover, Lens and ES|QL. Our own maps
+// stay flattened.
+var esKeywordObjects = []string{AttrLabels, AttrWinlogEventData, AttrWinlogUserData}
+
 // ESMappings returns the mapping of every contract field and of the
-// envelope, sorted by path. Strings are keywords (IDs, codes, names), prose
-// is text with a keyword sub-field, maps are flattened so that whatever an
-// event carries in them cannot cause a mapping conflict, and the original
-// event text is kept but not indexed.
+// envelope, sorted by path. ECS fields take ECS's types; other strings are
+// keywords (IDs, codes, names), our prose is text with a keyword sub-field,
+// the maps Winlogbeat shares are objects of keywords and our own maps are
+// flattened, and the original event text is kept but not indexed.
 func ESMappings() []ESMapping {
 	out := make([]ESMapping, 0, len(Fields)+len(esEnvelope))
 	out = append(out, esEnvelope...)
@@ -80,9 +103,14 @@ func ESMappings() []ESMapping {
 		default: // strings and string lists
 			m.Type = ESKeyword
 		}
+		if ecs, ok := esECSText[f.Name]; ok {
+			m.Type, m.Sub = ecs.Type, ecs.Sub
+		}
 		switch {
 		case slices.Contains(esProse, f.Name):
-			m.Type, m.KeywordSubfield = ESText, true
+			m.Type, m.Sub = ESText, []ESSubField{{"keyword", ESKeyword}}
+		case slices.Contains(esKeywordObjects, f.Name):
+			m.Type, m.KeywordLeaves = ESObject, true
 		case f.Name == AttrEventOriginal:
 			m.NotIndexed = true
 		}
@@ -98,14 +126,13 @@ func (m ESMapping) Definition() map[string]any {
 	d := map[string]any{"type": m.Type}
 	switch m.Type {
 	case ESKeyword:
-		d["ignore_above"] = esIgnoreAbove
 		if m.NotIndexed {
+			// As ECS maps event.original: stored, never searched, so no
+			// length limit either.
 			d["index"] = false
 			d["doc_values"] = false
-		}
-	case ESText:
-		if m.KeywordSubfield {
-			d["fields"] = map[string]any{"keyword": map[string]any{"type": ESKeyword, "ignore_above": esIgnoreAbove}}
+		} else {
+			d["ignore_above"] = esIgnoreAbove
 		}
 	case ESDate:
 		// A document without a valid time must be refused, not stored
@@ -113,6 +140,24 @@ func (m ESMapping) Definition() map[string]any {
 		d["ignore_malformed"] = false
 	case ESFlattened:
 		d["ignore_above"] = esIgnoreAbove
+	case ESObject:
+		if m.KeywordLeaves {
+			// A key with a dot in it ("A.B", a UserData path) stays one
+			// leaf instead of an object that would clash with a key "A"
+			// of another event.
+			d["subobjects"] = false
+		}
+	}
+	if len(m.Sub) > 0 {
+		fields := map[string]any{}
+		for _, s := range m.Sub {
+			sd := map[string]any{"type": s.Type}
+			if s.Type == ESKeyword {
+				sd["ignore_above"] = esIgnoreAbove
+			}
+			fields[s.Name] = sd
+		}
+		d["fields"] = fields
 	}
 	return d
 }
@@ -137,26 +182,60 @@ func ESProperties() map[string]any {
 	return root
 }
 
-// ESFieldType returns the type a query sees for path: a mapped field, the
-// keyword sub-field of a text field, or a key below a flattened field
-// (queried as a keyword). ok is false for a path nothing maps.
+// ESDynamicTemplates returns the dynamic templates the mappings need, in
+// the order they must come before any other: the keyword leaves of the
+// objects Winlogbeat shares. They match whatever type Elasticsearch would
+// detect, so a value that looks like a date or a number is still a keyword,
+// as it is in Winlogbeat's indices.
+func ESDynamicTemplates() []map[string]any {
+	var out []map[string]any
+	for _, m := range ESMappings() {
+		if !m.KeywordLeaves {
+			continue
+		}
+		name := strings.ReplaceAll(m.Path, ".", "_") + "_keywords"
+		out = append(out, map[string]any{name: map[string]any{
+			"path_match": m.Path + ".*",
+			"mapping":    map[string]any{"type": ESKeyword, "ignore_above": esIgnoreAbove},
+		}})
+	}
+	return out
+}
+
+// ESFieldType returns the type a query sees for path: a mapped field, a
+// multi-field, a key below a flattened field (queried as a keyword) or a
+// keyword leaf of an object. ok is false for a path nothing maps, and for
+// an object, which is not a field.
 func ESFieldType(path string) (typ string, ok bool) {
 	ms := ESMappings()
 	i, found := slices.BinarySearchFunc(ms, path, func(m ESMapping, p string) int { return strings.Compare(m.Path, p) })
 	if found {
+		if ms[i].Type == ESObject {
+			return "", false
+		}
 		return ms[i].Type, true
 	}
-	if base, ok := strings.CutSuffix(path, ".keyword"); ok {
-		for _, m := range ms {
-			if m.Path == base && m.KeywordSubfield {
-				return ESKeyword, true
+	for _, m := range ms {
+		rest, below := strings.CutPrefix(path, m.Path+".")
+		switch {
+		case !below:
+		case m.Type == ESFlattened:
+			return ESFlattened, true
+		case m.KeywordLeaves:
+			return ESKeyword, true
+		default:
+			for _, s := range m.Sub {
+				if s.Name == rest {
+					return s.Type, true
+				}
 			}
 		}
 	}
-	for _, m := range ms {
-		if m.Type == ESFlattened && strings.HasPrefix(path, m.Path+".") {
-			return ESFlattened, true
-		}
-	}
 	return "", false
+}
+
+// ESAggregatable tells whether a field of the type can be aggregated on
+// and sorted by: text types have no doc values.
+func ESAggregatable(typ string) bool {
+	return typ != ESText && typ != ESMatchOnlyText
 }

@@ -3,7 +3,9 @@ package mapping
 import (
 	"bufio"
 	"encoding/json"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -17,20 +19,32 @@ func TestESMappingsCoverContract(t *testing.T) {
 		}
 		byPath[m.Path] = m
 	}
-	want := map[FieldType]string{TypeString: ESKeyword, TypeStrings: ESKeyword, TypeInt: ESLong, TypeBool: ESBoolean, TypeMap: ESFlattened}
+	// The types each attribute type may be mapped as.
+	allowed := map[FieldType][]string{
+		TypeString:  {ESKeyword, ESText, ESMatchOnlyText, ESWildcard},
+		TypeStrings: {ESKeyword},
+		TypeInt:     {ESLong},
+		TypeBool:    {ESBoolean},
+		TypeMap:     {ESFlattened, ESObject},
+	}
 	for _, f := range Fields {
 		m, ok := byPath[f.Name]
 		if !ok {
 			t.Errorf("contract field %s has no mapping", f.Name)
 			continue
 		}
-		if m.Type != want[f.Type] && !(m.Type == ESText && f.Type == TypeString) {
+		if !slices.Contains(allowed[f.Type], m.Type) {
 			t.Errorf("%s (%s) mapped as %s", f.Name, f.Type, m.Type)
 		}
+		if m.Type == ESObject && !m.KeywordLeaves {
+			t.Errorf("%s is an object with nothing to map its keys", f.Name)
+		}
 	}
-	for _, p := range esProse {
-		if !isContractField(p) {
-			t.Errorf("prose field %s is not in the contract", p)
+	for _, list := range [][]string{esProse, esKeywordObjects, slices.Collect(maps.Keys(esECSText))} {
+		for _, p := range list {
+			if !isContractField(p) {
+				t.Errorf("%s has a mapping rule but is not in the contract", p)
+			}
 		}
 	}
 }
@@ -54,17 +68,20 @@ func TestESFieldType(t *testing.T) {
 		{"code is keyword", "event.code", ESKeyword, true},
 		{"diagnostic code is keyword", "intune.diagnostic.code", ESKeyword, true},
 		{"severity is long", "event.severity", ESLong, true},
-		{"windows level is long", "winlog.level", ESLong, true},
+		{"windows level is a keyword", "winlog.level", ESKeyword, true},
 		{"matched is boolean", "intune.matched", ESBoolean, true},
-		{"message is text", "message", ESText, true},
-		{"message keyword", "message.keyword", ESKeyword, true},
+		{"message as ECS maps it", "message", ESMatchOnlyText, true},
+		{"no keyword below the message", "message.keyword", "", false},
 		{"description is text", "intune.description", ESText, true},
 		{"description keyword", "intune.description.keyword", ESKeyword, true},
-		{"error message keyword", "error.message.keyword", ESKeyword, true},
+		{"error message as ECS maps it", "error.message", ESMatchOnlyText, true},
+		{"no keyword below the error message", "error.message.keyword", "", false},
+		{"stack trace as ECS maps it", "error.stack_trace", ESWildcard, true},
+		{"stack trace words", "error.stack_trace.text", ESMatchOnlyText, true},
 		{"no keyword below a keyword", "event.code.keyword", "", false},
-		{"event data", "winlog.event_data", ESFlattened, true},
-		{"key below event data", "winlog.event_data.CertificateAuthority", ESFlattened, true},
-		{"key below user data", "winlog.user_data.Foo.Bar", ESFlattened, true},
+		{"event data is an object, not a field", "winlog.event_data", "", false},
+		{"key below event data", "winlog.event_data.CertificateAuthority", ESKeyword, true},
+		{"dotted key below user data", "winlog.user_data.Foo.Bar", ESKeyword, true},
 		{"key below details", "intune.details.DiagnosticCode", ESFlattened, true},
 		{"dataset is constant", "data_stream.dataset", ESConstantKeyword, true},
 		{"an object is not a field", "winlog", "", false},
@@ -110,9 +127,13 @@ func TestESPropertiesShape(t *testing.T) {
 		{"pid", "winlog.process.pid", "type", ESLong},
 		{"thread below pid's parent", "winlog.process.thread.id", "type", ESLong},
 		{"original kept not indexed", "event.original", "index", false},
+		{"original without a length limit", "event.original", "ignore_above", nil},
 		{"timestamp never ignored", "@timestamp", "ignore_malformed", false},
 		{"keyword limit", "host.name", "ignore_above", esIgnoreAbove},
-		{"event data", "winlog.event_data", "type", ESFlattened},
+		{"event data is an object", "winlog.event_data", "type", ESObject},
+		{"event data keys with dots stay leaves", "winlog.event_data", "subobjects", false},
+		{"details stay flattened", "intune.details", "type", ESFlattened},
+		{"stack trace", "error.stack_trace", "type", ESWildcard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +145,10 @@ func TestESPropertiesShape(t *testing.T) {
 	sub := get("intune.remediation")["fields"].(map[string]any)["keyword"].(map[string]any)
 	if sub["type"] != ESKeyword {
 		t.Errorf("remediation keyword sub-field: %v", sub)
+	}
+	text := get("error.stack_trace")["fields"].(map[string]any)["text"].(map[string]any)
+	if len(text) != 1 || text["type"] != ESMatchOnlyText {
+		t.Errorf("stack trace text sub-field: %v", text)
 	}
 	// Elasticsearch must be able to read it: plain JSON, no Go-only values.
 	if _, err := json.Marshal(props); err != nil {
@@ -206,5 +231,16 @@ func walkLeaves(prefix string, v any, leaf func(string)) {
 			p = prefix + "." + k
 		}
 		walkLeaves(p, c, leaf)
+	}
+}
+
+func TestESAggregatable(t *testing.T) {
+	for typ, want := range map[string]bool{
+		ESKeyword: true, ESWildcard: true, ESLong: true, ESConstantKeyword: true, ESFlattened: true,
+		ESText: false, ESMatchOnlyText: false,
+	} {
+		if got := ESAggregatable(typ); got != want {
+			t.Errorf("ESAggregatable(%s) = %v, want %v", typ, got, want)
+		}
 	}
 }

@@ -25,6 +25,10 @@ const managedBy = "otelcol-intune intune_elasticsearch exporter"
 type bootstrapper struct {
 	e     *esExporter
 	steps []bootStep
+	// flavorRead is set once the root endpoint told whether the cluster
+	// is Elasticsearch Serverless; serverless is its answer.
+	flavorRead bool
+	serverless bool
 }
 
 type bootStep struct {
@@ -36,62 +40,92 @@ type bootStep struct {
 }
 
 func newBootstrapper(e *esExporter) (*bootstrapper, error) {
-	steps, err := bootstrapSteps(e.cfg)
+	steps, err := bootstrapSteps(e.cfg, effectiveLifecycle(e.cfg))
 	if err != nil {
 		return nil, err
 	}
 	return &bootstrapper{e: e, steps: steps}, nil
 }
 
+// effectiveLifecycle is the lifecycle the configuration asks for. Rolling
+// a plain index over needs a write alias the exporter does not manage, so
+// lifecycles are for data streams only.
+func effectiveLifecycle(cfg *Config) LifecycleMode {
+	if cfg.Index != "" {
+		return LifecycleNone
+	}
+	return cfg.Bootstrap.Lifecycle
+}
+
+// stepBuilder collects the definitions, each with the hash of itself.
+type stepBuilder struct {
+	steps []bootStep
+	errs  []error
+}
+
+func (sb *stepBuilder) add(what, path string, def map[string]any, policy bool) {
+	h, err := hashOf(def)
+	if err != nil {
+		sb.errs = append(sb.errs, err)
+		return
+	}
+	if policy {
+		def["policy"].(map[string]any)["_meta"] = map[string]any{"managed_by": managedBy, "config_hash": h}
+	} else {
+		def["version"] = h
+		def["_meta"] = map[string]any{"managed_by": managedBy}
+	}
+	body, err := json.Marshal(def)
+	if err != nil {
+		sb.errs = append(sb.errs, err)
+		return
+	}
+	sb.steps = append(sb.steps, bootStep{what: what, path: path, body: body, hash: h, policy: policy})
+}
+
 // bootstrapSteps builds every definition from the configuration, in the
-// order they must be installed.
-func bootstrapSteps(cfg *Config) ([]bootStep, error) {
+// order they must be installed, for the given lifecycle.
+func bootstrapSteps(cfg *Config, lifecycle LifecycleMode) ([]bootStep, error) {
 	b := cfg.Bootstrap
-	name := b.Name
-	dataStream := cfg.Index == ""
-	lifecycle := b.Lifecycle
-	if !dataStream && lifecycle != LifecycleNone {
-		// Rolling a plain index over needs a write alias the exporter
-		// does not manage; lifecycles are for data streams.
-		lifecycle = LifecycleNone
-	}
-	var steps []bootStep
-	add := func(what, path string, def map[string]any, policy bool) error {
-		h, err := hashOf(def)
-		if err != nil {
-			return err
-		}
-		if policy {
-			def["policy"].(map[string]any)["_meta"] = map[string]any{"managed_by": managedBy, "config_hash": h}
-		} else {
-			def["version"] = h
-			def["_meta"] = map[string]any{"managed_by": managedBy}
-		}
-		body, err := json.Marshal(def)
-		if err != nil {
-			return err
-		}
-		steps = append(steps, bootStep{what: what, path: path, body: body, hash: h, policy: policy})
-		return nil
-	}
-	var errs []error
-
+	var sb stepBuilder
 	if lifecycle == LifecycleILM {
-		hot := map[string]any{}
-		if b.RolloverMaxAge > 0 {
-			hot["max_age"] = b.RolloverMaxAge.String()
-		}
-		if b.RolloverMaxPrimaryShardSize != "" {
-			hot["max_primary_shard_size"] = b.RolloverMaxPrimaryShardSize
-		}
-		phases := map[string]any{"hot": map[string]any{"min_age": "0ms", "actions": map[string]any{"rollover": hot}}}
-		if b.DeleteAfter > 0 {
-			phases["delete"] = map[string]any{"min_age": b.DeleteAfter.String(), "actions": map[string]any{"delete": map[string]any{}}}
-		}
-		errs = append(errs, add("ILM policy "+name, "/_ilm/policy/"+url.PathEscape(name),
-			map[string]any{"policy": map[string]any{"phases": phases}}, true))
+		sb.add("ILM policy "+b.Name, "/_ilm/policy/"+url.PathEscape(b.Name), ilmPolicy(b), true)
 	}
+	sb.add("component template "+b.Name+"@settings", "/_component_template/"+url.PathEscape(b.Name+"@settings"),
+		map[string]any{"template": map[string]any{"settings": indexSettings(b.Name, lifecycle)}}, false)
+	sb.add("component template "+b.Name+"@mappings", "/_component_template/"+url.PathEscape(b.Name+"@mappings"),
+		map[string]any{"template": map[string]any{"mappings": indexMappings()}}, false)
+	sb.add("index template "+b.Name, "/_index_template/"+url.PathEscape(b.Name), indexTemplate(cfg, lifecycle), false)
+	if cfg.DeadLetter.Index != "" {
+		sb.add("index template "+b.Name+"-dead-letter", "/_index_template/"+url.PathEscape(b.Name+"-dead-letter"),
+			deadLetterTemplate(cfg), false)
+	}
+	if b.PipelineFile != "" {
+		def, err := pipelineDefinition(b.PipelineFile)
+		if err != nil {
+			return nil, err
+		}
+		sb.add("ingest pipeline "+cfg.Pipeline, "/_ingest/pipeline/"+url.PathEscape(cfg.Pipeline), def, false)
+	}
+	return sb.steps, errors.Join(sb.errs...)
+}
 
+func ilmPolicy(b BootstrapConfig) map[string]any {
+	hot := map[string]any{}
+	if b.RolloverMaxAge > 0 {
+		hot["max_age"] = b.RolloverMaxAge.String()
+	}
+	if b.RolloverMaxPrimaryShardSize != "" {
+		hot["max_primary_shard_size"] = b.RolloverMaxPrimaryShardSize
+	}
+	phases := map[string]any{"hot": map[string]any{"min_age": "0ms", "actions": map[string]any{"rollover": hot}}}
+	if b.DeleteAfter > 0 {
+		phases["delete"] = map[string]any{"min_age": b.DeleteAfter.String(), "actions": map[string]any{"delete": map[string]any{}}}
+	}
+	return map[string]any{"policy": map[string]any{"phases": phases}}
+}
+
+func indexSettings(name string, lifecycle LifecycleMode) map[string]any {
 	settings := map[string]any{
 		// A value of the wrong type is kept in _source and skipped by the
 		// index instead of refusing the whole event (as logs@settings
@@ -102,21 +136,31 @@ func bootstrapSteps(cfg *Config) ([]bootStep, error) {
 	if lifecycle == LifecycleILM {
 		settings["index.lifecycle.name"] = name
 	}
-	errs = append(errs, add("component template "+name+"@settings", "/_component_template/"+url.PathEscape(name+"@settings"),
-		map[string]any{"template": map[string]any{"settings": settings}}, false))
+	return settings
+}
 
-	mappings := map[string]any{
-		// Fields outside the contract (resource attributes of other
-		// sources) are keywords, not text with a keyword sub-field.
-		"dynamic_templates": []any{map[string]any{"strings_as_keyword": map[string]any{
-			"match_mapping_type": "string",
-			"mapping":            map[string]any{"type": "keyword", "ignore_above": 1024},
-		}}},
-		"properties": mapping.ESProperties(),
+func indexMappings() map[string]any {
+	var dynamic []any
+	for _, t := range mapping.ESDynamicTemplates() {
+		dynamic = append(dynamic, t)
 	}
-	errs = append(errs, add("component template "+name+"@mappings", "/_component_template/"+url.PathEscape(name+"@mappings"),
-		map[string]any{"template": map[string]any{"mappings": mappings}}, false))
+	// Fields outside the contract (resource attributes of other sources)
+	// are keywords, not text with a keyword sub-field.
+	dynamic = append(dynamic, map[string]any{"strings_as_keyword": map[string]any{
+		"match_mapping_type": "string",
+		"mapping":            map[string]any{"type": "keyword", "ignore_above": 1024},
+	}})
+	return map[string]any{
+		// Every date the documents carry is mapped; a string that looks
+		// like one stays a string, as in Winlogbeat's indices.
+		"date_detection":    false,
+		"dynamic_templates": dynamic,
+		"properties":        mapping.ESProperties(),
+	}
+}
 
+func indexTemplate(cfg *Config, lifecycle LifecycleMode) map[string]any {
+	b := cfg.Bootstrap
 	patterns := b.IndexPatterns
 	if len(patterns) == 0 {
 		patterns = defaultIndexPatterns(cfg)
@@ -124,9 +168,9 @@ func bootstrapSteps(cfg *Config) ([]bootStep, error) {
 	tpl := map[string]any{
 		"index_patterns": patterns,
 		"priority":       b.Priority,
-		"composed_of":    []string{name + "@settings", name + "@mappings"},
+		"composed_of":    []string{b.Name + "@settings", b.Name + "@mappings"},
 	}
-	if dataStream {
+	if cfg.Index == "" {
 		tpl["data_stream"] = map[string]any{}
 	}
 	if lifecycle == LifecycleDataStream {
@@ -136,43 +180,42 @@ func bootstrapSteps(cfg *Config) ([]bootStep, error) {
 		}
 		tpl["template"] = map[string]any{"lifecycle": lc}
 	}
-	errs = append(errs, add("index template "+name, "/_index_template/"+url.PathEscape(name), tpl, false))
+	return tpl
+}
 
-	if cfg.DeadLetter.Index != "" {
-		errs = append(errs, add("index template "+name+"-dead-letter", "/_index_template/"+url.PathEscape(name+"-dead-letter"), map[string]any{
-			"index_patterns": []string{cfg.DeadLetter.Index},
-			// Above the main template, so its patterns never tie.
-			"priority": b.Priority + 1,
-			"template": map[string]any{"mappings": map[string]any{
-				"dynamic": false,
-				"properties": map[string]any{
-					"@timestamp":  map[string]any{"type": "date"},
-					"exporter":    map[string]any{"type": "keyword"},
-					"status":      map[string]any{"type": "long"},
-					"reason":      map[string]any{"type": "text"},
-					"target":      map[string]any{"type": "keyword"},
-					"document_id": map[string]any{"type": "keyword"},
-					"document":    map[string]any{"type": "text", "index": false},
-				},
-			}},
-		}, false))
+func deadLetterTemplate(cfg *Config) map[string]any {
+	return map[string]any{
+		"index_patterns": []string{cfg.DeadLetter.Index},
+		// Above the main template, so its patterns never tie.
+		"priority": cfg.Bootstrap.Priority + 1,
+		"template": map[string]any{"mappings": map[string]any{
+			"dynamic": false,
+			"properties": map[string]any{
+				"@timestamp":  map[string]any{"type": "date"},
+				"exporter":    map[string]any{"type": "keyword"},
+				"status":      map[string]any{"type": "long"},
+				"reason":      map[string]any{"type": "text"},
+				"target":      map[string]any{"type": "keyword"},
+				"document_id": map[string]any{"type": "keyword"},
+				"document":    map[string]any{"type": "text", "index": false},
+			},
+		}},
 	}
+}
 
-	if b.PipelineFile != "" {
-		raw, err := os.ReadFile(b.PipelineFile)
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap::pipeline_file: %w", err)
-		}
-		var def map[string]any
-		if err := json.Unmarshal(raw, &def); err != nil {
-			return nil, fmt.Errorf("bootstrap::pipeline_file %s is not a JSON pipeline definition: %w", b.PipelineFile, err)
-		}
-		if _, ok := def["processors"]; !ok {
-			return nil, fmt.Errorf("bootstrap::pipeline_file %s has no processors", b.PipelineFile)
-		}
-		errs = append(errs, add("ingest pipeline "+cfg.Pipeline, "/_ingest/pipeline/"+url.PathEscape(cfg.Pipeline), def, false))
+func pipelineDefinition(file string) (map[string]any, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap::pipeline_file: %w", err)
 	}
-	return steps, errors.Join(errs...)
+	var def map[string]any
+	if err := json.Unmarshal(raw, &def); err != nil {
+		return nil, fmt.Errorf("bootstrap::pipeline_file %s is not a JSON pipeline definition: %w", file, err)
+	}
+	if _, ok := def["processors"]; !ok {
+		return nil, fmt.Errorf("bootstrap::pipeline_file %s has no processors", file)
+	}
+	return def, nil
 }
 
 func defaultIndexPatterns(cfg *Config) []string {
@@ -210,6 +253,9 @@ func hashOf(def map[string]any) (int64, error) {
 
 // run installs every resource whose definition is missing or changed.
 func (b *bootstrapper) run(ctx context.Context) error {
+	if err := b.readFlavor(ctx); err != nil {
+		return err
+	}
 	for _, s := range b.steps {
 		status, _, body, err := b.e.call(ctx, http.MethodGet, s.path, nil)
 		if err != nil {
@@ -234,9 +280,55 @@ func (b *bootstrapper) run(ctx context.Context) error {
 	return nil
 }
 
+// readFlavor asks the root endpoint, once, whether the cluster is
+// Elasticsearch Serverless, when the lifecycle is ILM: Serverless has no
+// ILM, and manages rollover itself, so the data streams get data stream
+// lifecycle there instead, with delete_after as their retention. A
+// cluster that does not let the credentials read the root endpoint is
+// taken as stateful; if it is Serverless after all, the ILM policy's
+// refusal says which setting to change.
+func (b *bootstrapper) readFlavor(ctx context.Context) error {
+	if b.flavorRead || effectiveLifecycle(b.e.cfg) != LifecycleILM {
+		return nil
+	}
+	status, _, body, err := b.e.call(ctx, http.MethodGet, "/", nil)
+	if err != nil {
+		return fmt.Errorf("bootstrap: reading what kind of cluster answers: %w", err)
+	}
+	b.flavorRead = true
+	if status != http.StatusOK || !isServerless(body) {
+		return nil
+	}
+	steps, err := bootstrapSteps(b.e.cfg, LifecycleDataStream)
+	if err != nil {
+		return err
+	}
+	b.steps, b.serverless = steps, true
+	b.e.logger.Info("bootstrap: Elasticsearch Serverless has no ILM; the data streams get data stream lifecycle instead " +
+		"(retention from bootstrap::delete_after; Serverless rolls indices over itself, so bootstrap::rollover_max_age and " +
+		"rollover_max_primary_shard_size do not apply). Set bootstrap::lifecycle: data_stream_lifecycle to say so in the configuration.")
+	return nil
+}
+
+// isServerless reads version.build_flavor from a GET / answer.
+func isServerless(body []byte) bool {
+	var info struct {
+		Version struct {
+			BuildFlavor string `json:"build_flavor"`
+		} `json:"version"`
+	}
+	return json.Unmarshal(body, &info) == nil && info.Version.BuildFlavor == "serverless"
+}
+
 func (b *bootstrapper) refused(status int, body []byte, verb, what string) error {
 	reason := errorReason(body)
 	switch {
+	case status == http.StatusGone && strings.Contains(reason, "api_not_available_exception") && strings.HasPrefix(what, "ILM"):
+		return permanent(fmt.Errorf("bootstrap: the cluster offers no ILM (410: %s), as Elasticsearch Serverless does not; "+
+			"set bootstrap::lifecycle: data_stream_lifecycle (or none)", reason))
+	case status == http.StatusForbidden && b.serverless:
+		return authFailure(fmt.Errorf("bootstrap: the credentials may not %s %s (403: %s); grant the cluster privilege manage_index_templates "+
+			"(and manage_pipeline for bootstrap::pipeline_file), or set bootstrap::enabled: false and have an administrator install the templates (see the README)", verb, what, reason))
 	case status == http.StatusUnauthorized:
 		return authFailure(fmt.Errorf("bootstrap: Elasticsearch refused the credentials (401: %s); check api_key, user and password, or bearer_token", reason))
 	case status == http.StatusForbidden:

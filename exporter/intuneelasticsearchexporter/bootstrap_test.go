@@ -9,7 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter/internal/metadata"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/schemacheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
@@ -64,6 +71,22 @@ func TestBootstrapInstallsOnceAndIsIdempotent(t *testing.T) {
 	gotProps, _ := json.Marshal(mappings.Template.Mappings.Properties)
 	if string(gotProps) != string(wantProps) {
 		t.Errorf("mappings differ from mapping.ESProperties:\n got %s\nwant %s", gotProps, wantProps)
+	}
+	// And what was installed, dynamic templates included, agrees with
+	// ECS and Winlogbeat.
+	var installed struct {
+		Template struct {
+			Mappings map[string]any `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(srv.ComponentTemplate("logs-intune_connector@mappings"), &installed); err != nil {
+		t.Fatal(err)
+	}
+	if p := schemacheck.MustLoad().CheckTemplate(installed.Template.Mappings); len(p) > 0 {
+		t.Errorf("the installed mappings disagree with the ECS and Winlogbeat definitions:\n  %s", strings.Join(p, "\n  "))
+	}
+	if installed.Template.Mappings["date_detection"] != false {
+		t.Errorf("date detection is on: a string that looks like a date would become a date field")
 	}
 	var settings struct {
 		Template struct {
@@ -295,5 +318,129 @@ func TestESDuration(t *testing.T) {
 		if got := esDuration(tt.d); got != tt.want {
 			t.Errorf("esDuration(%v) = %s, want %s", tt.d, got, tt.want)
 		}
+	}
+}
+
+// Elasticsearch Serverless has no ILM: with the default lifecycle the
+// exporter finds out from the root endpoint and gives the data streams
+// data stream lifecycle instead, and says so.
+func TestBootstrapServerless(t *testing.T) {
+	tests := []struct {
+		name          string
+		mutate        func(c *Config)
+		wantRetention string
+		wantLog       bool
+	}{
+		{"default ILM becomes data stream lifecycle", func(*Config) {}, "", true},
+		{"retention from delete_after", func(c *Config) { c.Bootstrap.DeleteAfter = Age(90 * 24 * time.Hour) }, "90d", true},
+		{"data stream lifecycle asked for", func(c *Config) { c.Bootstrap.Lifecycle = LifecycleDataStream }, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, esbulktest.Options{Serverless: true})
+			srv.RecordRequests()
+			cfg := testConfig(srv)
+			tt.mutate(cfg)
+			h, logs := startObserved(t, cfg)
+			if err := h.exp.ConsumeLogs(context.Background(), records(t, 0, 3)); err != nil {
+				t.Fatal(err)
+			}
+			if srv.Count() != 3 {
+				t.Fatalf("%d documents stored, want 3", srv.Count())
+			}
+			want := []string{
+				"/_component_template/logs-intune_connector@settings",
+				"/_component_template/logs-intune_connector@mappings",
+				"/_index_template/logs-intune_connector",
+			}
+			if got := puts(srv); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("installed %v, want %v", got, want)
+			}
+			var tpl struct {
+				Template struct {
+					Lifecycle map[string]any `json:"lifecycle"`
+				} `json:"template"`
+			}
+			_ = json.Unmarshal(srv.IndexTemplate("logs-intune_connector"), &tpl)
+			lc := tpl.Template.Lifecycle
+			if lc["enabled"] != true || (tt.wantRetention != "" && lc["data_retention"] != tt.wantRetention) ||
+				(tt.wantRetention == "" && lc["data_retention"] != nil) {
+				t.Errorf("index template lifecycle %v, want enabled with retention %q", lc, tt.wantRetention)
+			}
+			if strings.Contains(string(srv.ComponentTemplate("logs-intune_connector@settings")), "lifecycle") {
+				t.Errorf("settings name an ILM policy: %s", srv.ComponentTemplate("logs-intune_connector@settings"))
+			}
+			said := logs.FilterMessageSnippet("bootstrap::lifecycle: data_stream_lifecycle").Len() > 0
+			if said != tt.wantLog {
+				t.Errorf("logged the switch: %v, want %v", said, tt.wantLog)
+			}
+
+			// A restart on the same cluster installs nothing again.
+			n := len(puts(srv))
+			startExporter(t, cfg)
+			if got := puts(srv)[n:]; len(got) != 0 {
+				t.Errorf("restart installed %v again", got)
+			}
+		})
+	}
+}
+
+// Credentials that may not read the root endpoint leave the flavor
+// unknown; the ILM API's answer then says which setting to change.
+func TestBootstrapServerlessUnrecognised(t *testing.T) {
+	srv := startServer(t, esbulktest.Options{Serverless: true})
+	srv.FailRequests(esbulktest.RequestFault{Path: "/", Method: "GET", Status: 403, Times: 2})
+	_, err := tryStart(t, testConfig(srv), testHost{})
+	if err == nil || !strings.Contains(err.Error(), "set bootstrap::lifecycle: data_stream_lifecycle") ||
+		!strings.Contains(err.Error(), "410") {
+		t.Fatalf("start error %v, want one naming bootstrap::lifecycle", err)
+	}
+}
+
+// On a stateful cluster the default stays ILM after the root endpoint was
+// read.
+func TestBootstrapStatefulKeepsILM(t *testing.T) {
+	srv := startServer(t, esbulktest.Options{})
+	h, logs := startObserved(t, testConfig(srv))
+	if err := h.exp.ConsumeLogs(context.Background(), records(t, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Policy("logs-intune_connector") == nil || logs.FilterMessageSnippet("Serverless").Len() != 0 {
+		t.Errorf("policy %s; logs %v", srv.Policy("logs-intune_connector"), logs.All())
+	}
+}
+
+// startObserved is startExporter with the exporter's log kept.
+func startObserved(t *testing.T, cfg *Config) (*harness, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(zap.InfoLevel)
+	tel := componenttest.NewTelemetry()
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.Logger = zap.New(core)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := exp.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		_ = tel.Shutdown(context.Background())
+	})
+	if err := exp.Start(context.Background(), testHost{}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	return &harness{exp: exp, tel: tel}, logs
+}
+
+// On Serverless there is no manage_ilm privilege to grant: a refusal
+// names only what exists there.
+func TestBootstrapServerlessForbidden(t *testing.T) {
+	srv := startServer(t, esbulktest.Options{Serverless: true})
+	srv.FailRequests(esbulktest.RequestFault{Path: "/_component_template", Method: "PUT", Status: 403})
+	_, err := tryStart(t, testConfig(srv), testHost{})
+	if err == nil || !strings.Contains(err.Error(), "manage_index_templates") || strings.Contains(err.Error(), "manage_ilm") {
+		t.Fatalf("start error %v, want one naming manage_index_templates and not manage_ilm", err)
 	}
 }

@@ -95,7 +95,7 @@ func esField(t *testing.T, where, field string, aggregated bool) {
 		t.Errorf("%s uses %s, which the index template does not map", where, field)
 		return
 	}
-	if aggregated && typ == mapping.ESText {
+	if aggregated && !mapping.ESAggregatable(typ) {
 		t.Errorf("%s aggregates on %s, a text field", where, field)
 	}
 }

@@ -3,10 +3,11 @@ package intuneenrichprocessor
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/schemacheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -25,80 +27,6 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// windowsBody builds the body the contrib windowseventlog receiver writes
-// for ev: its map event_data form, or the array form of other versions
-// (legacy=true keys unnamed items with "" as the oldest versions do).
-func windowsBody(ev *wineventlog.Event, arrayForm, legacy bool) map[string]any {
-	level, task, opcode := strconv.Itoa(int(ev.Level)), strconv.Itoa(int(ev.Task)), ""
-	if ev.Opcode != nil {
-		opcode = strconv.Itoa(int(*ev.Opcode))
-	}
-	keywords := []any{"0x" + strconv.FormatUint(ev.Keywords, 16)}
-	if ev.LevelText != "" {
-		level = ev.LevelText
-	}
-	if ev.TaskText != "" {
-		task = ev.TaskText
-	}
-	if ev.OpcodeText != "" {
-		opcode = ev.OpcodeText
-	}
-	if len(ev.KeywordsText) > 0 {
-		keywords = nil
-		for _, k := range ev.KeywordsText {
-			keywords = append(keywords, k)
-		}
-	}
-	var eventData map[string]any
-	if arrayForm {
-		var items []any
-		for _, d := range ev.EventData {
-			items = append(items, map[string]any{d.Name: d.Value})
-		}
-		eventData = map[string]any{"data": items}
-	} else {
-		eventData = map[string]any{}
-		n := 0
-		for _, d := range ev.EventData {
-			if d.Name == "" {
-				n++
-				eventData["param"+strconv.Itoa(n)] = d.Value
-			} else {
-				eventData[d.Name] = d.Value
-			}
-		}
-	}
-	_ = legacy
-	qual := 0
-	if ev.Qualifiers != nil {
-		qual = int(*ev.Qualifiers)
-	}
-	body := map[string]any{
-		"event_id":    map[string]any{"id": int64(ev.EventID), "qualifiers": int64(qual)},
-		"provider":    map[string]any{"name": ev.ProviderName, "guid": ev.ProviderGUID, "event_source": ev.EventSourceName},
-		"system_time": ev.TimeCreated.Format(time.RFC3339Nano),
-		"computer":    ev.Computer,
-		"channel":     ev.Channel,
-		"record_id":   int64(ev.RecordID),
-		"level":       level,
-		"message":     ev.Message,
-		"task":        task,
-		"opcode":      opcode,
-		"keywords":    keywords,
-		"event_data":  eventData,
-	}
-	if ev.Version != nil {
-		body["version"] = int64(*ev.Version)
-	}
-	if ev.ProcessID != nil {
-		body["execution"] = map[string]any{"process_id": int64(*ev.ProcessID), "thread_id": int64(*ev.ThreadID)}
-	}
-	if ev.UserSID != "" {
-		body["security"] = map[string]any{"user_id": ev.UserSID}
-	}
-	return body
-}
 
 type shape struct {
 	name string
@@ -116,8 +44,10 @@ func mapBody(m map[string]any) pcommon.Value {
 }
 
 var shapes = []shape{
-	{"windowseventlog-map", func(ev *wineventlog.Event) pcommon.Value { return mapBody(windowsBody(ev, false, false)) }},
-	{"windowseventlog-array", func(ev *wineventlog.Event) pcommon.Value { return mapBody(windowsBody(ev, true, false)) }},
+	{"windowseventlog-v0.130", func(ev *wineventlog.Event) pcommon.Value { return contribBody(ev, contribReleases[0]) }},
+	{"windowseventlog-v0.149", func(ev *wineventlog.Event) pcommon.Value { return contribBody(ev, contribReleases[1]) }},
+	{"windowseventlog-v0.165-map", func(ev *wineventlog.Event) pcommon.Value { return contribBody(ev, contribReleases[2]) }},
+	{"windowseventlog-v0.165-array", func(ev *wineventlog.Event) pcommon.Value { return contribBody(ev, contribReleases[3]) }},
 	{"windowseventlog-raw-xml", func(ev *wineventlog.Event) pcommon.Value {
 		return strBody(string(wineventlog.AppendEventXML(nil, ev, wineventlog.XMLRendered)))
 	}},
@@ -280,7 +210,7 @@ func TestForeignRecordsAndIdempotence(t *testing.T) {
 	security := wineventlog.Event{ProviderName: "Microsoft-Windows-Security-Auditing", EventID: 4624, Channel: "Security",
 		Computer: "DC1", Level: 0, TimeCreated: time.Unix(1700000000, 0).UTC()}
 	foreign := []pcommon.Value{
-		mapBody(windowsBody(&security, false, false)),
+		contribBody(&security, contribReleases[2]),
 		strBody(string(wineventlog.AppendEventXML(nil, &security, wineventlog.XMLLine))),
 		strBody("plain application log line"),
 		strBody(`{"level":"info","msg":"an app's JSON log"}`),
@@ -288,7 +218,7 @@ func TestForeignRecordsAndIdempotence(t *testing.T) {
 	}
 	t.Run("pass", func(t *testing.T) {
 		sink, consume := newTestProcessor(t, createDefaultConfig().(*Config))
-		in := logsWith(append([]pcommon.Value{mapBody(windowsBody(&connector, false, false))}, foreign...)...)
+		in := logsWith(append([]pcommon.Value{contribBody(&connector, contribReleases[2])}, foreign...)...)
 		orig := plog.NewLogs()
 		in.CopyTo(orig)
 		consume(in)
@@ -317,7 +247,7 @@ func TestForeignRecordsAndIdempotence(t *testing.T) {
 	})
 	t.Run("drop", func(t *testing.T) {
 		sink, consume := newTestProcessor(t, &Config{NonConnector: NonConnectorDrop})
-		consume(logsWith(append(foreign, mapBody(windowsBody(&connector, true, false)))...))
+		consume(logsWith(append(foreign, contribBody(&connector, contribReleases[3]))...))
 		got := records(sink)
 		if len(got) != 1 {
 			t.Fatalf("%d records kept, want only the connector event", len(got))
@@ -421,5 +351,30 @@ func TestOtherReceiversAttributesKept(t *testing.T) {
 	}
 	if v, _ := got.Get(mapping.AttrEventAction); v.Str() != "StartedConnectorService" {
 		t.Errorf("not enriched: %v", got.AsRaw())
+	}
+}
+
+// TestGoldenShapesConform checks the processor's golden ECS documents
+// against the ECS and Winlogbeat definitions (internal/testsupport/
+// schemacheck), as the mapping's golden documents are.
+func TestGoldenShapesConform(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "golden.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := schemacheck.MustLoad()
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i, line := range lines {
+		shape, doc, _ := strings.Cut(line, " ")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if p := facts.CheckDocument(m); len(p) > 0 {
+			t.Errorf("line %d (%s):\n  %s", i+1, shape, strings.Join(p, "\n  "))
+		}
+	}
+	if len(lines) < len(shapes) {
+		t.Fatalf("%d golden documents for %d shapes", len(lines), len(shapes))
 	}
 }

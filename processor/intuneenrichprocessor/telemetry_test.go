@@ -62,9 +62,9 @@ func TestTelemetry(t *testing.T) {
 
 	broken := "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>3001"
 	sink := consume(createDefaultConfig().(*Config), logsWith(
-		mapBody(windowsBody(&known, false, false)),
-		mapBody(windowsBody(&unknownEvent, false, false)),
-		mapBody(windowsBody(&unknownCode, false, false)),
+		contribBody(&known, contribReleases[2]),
+		contribBody(&unknownEvent, contribReleases[2]),
+		contribBody(&unknownCode, contribReleases[2]),
 		strBody("plain application log line"),
 		strBody(broken),
 	))

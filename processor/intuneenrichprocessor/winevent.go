@@ -21,10 +21,18 @@ import (
 //	event_data, user_data {name, data}, rendering_info {...}
 //
 // level, task, opcode and keywords hold the rendered names when Windows
-// rendered them and the raw numbers otherwise. event_data comes in two
-// shapes across versions: a map {Name: value, paramN: unnamed, binary,
-// name} and an array form {data: [{Name: value}, ...], binary}, where older
-// versions key unnamed items with "". Both are read here.
+// rendered them and the raw numbers otherwise. Releases differ (the
+// processor tests build each release's shape):
+//   - v0.130 writes no version, no rendering_info and no user_data, and
+//     event_data as {data: [{Name: value}, ...], binary}, unnamed items
+//     keyed "".
+//   - v0.149 on write version always, 0 for an event without <Version>;
+//     enrichment leaves version 0 out, so both give the receiver's record.
+//   - v0.165 adds rendering_info and user_data, and writes event_data as a
+//     map {Name: value, paramN: unnamed, binary, name} by default (the
+//     array form with event_data_format: array). Its user_data.data
+//     arrives as text: the stanza converter has no case for the map of
+//     strings it is built from, so UserData items cannot be read back.
 
 var errNotWindowsEvent = errors.New("body is not a windowseventlog event")
 
@@ -33,15 +41,32 @@ var errNotWindowsEvent = errors.New("body is not a windowseventlog event")
 // foreign maps pass through untouched.
 func eventFromBody(m pcommon.Map) (wineventlog.Event, error) {
 	var ev wineventlog.Event
+	if !readIdentity(m, &ev) {
+		return ev, errNotWindowsEvent
+	}
+	readSystem(m, &ev)
+	readClassification(m, &ev)
+	readRenderingInfo(m, &ev)
+	readContext(m, &ev)
+	if ed, ok := m.Get("event_data"); ok {
+		ev.EventData = eventData(ed)
+	}
+	readUserData(m, &ev)
+	return ev, nil
+}
+
+// readIdentity reads the event ID, provider and channel; false when the
+// body has no event ID or neither a provider nor a channel.
+func readIdentity(m pcommon.Map, ev *wineventlog.Event) bool {
 	idv, ok := m.Get("event_id")
 	if !ok {
-		return ev, errNotWindowsEvent
+		return false
 	}
 	switch idv.Type() {
 	case pcommon.ValueTypeMap:
 		id, ok := uintOf(idv.Map(), "id")
 		if !ok {
-			return ev, errNotWindowsEvent
+			return false
 		}
 		ev.EventID = uint32(id)
 		if q, ok := uintOf(idv.Map(), "qualifiers"); ok {
@@ -51,7 +76,7 @@ func eventFromBody(m pcommon.Map) (wineventlog.Event, error) {
 	default:
 		id, ok := valueUint(idv)
 		if !ok {
-			return ev, errNotWindowsEvent
+			return false
 		}
 		ev.EventID = uint32(id)
 	}
@@ -63,9 +88,12 @@ func eventFromBody(m pcommon.Map) (wineventlog.Event, error) {
 		ev.ProviderName = p.Str()
 	}
 	ev.Channel = str(m, "channel")
-	if ev.ProviderName == "" && ev.Channel == "" {
-		return ev, errNotWindowsEvent
-	}
+	return ev.ProviderName != "" || ev.Channel != ""
+}
+
+// readSystem reads the rest of the System element: computer, time, record
+// ID, version, and the message.
+func readSystem(m pcommon.Map, ev *wineventlog.Event) {
 	ev.Computer = str(m, "computer")
 	if t := str(m, "system_time"); t != "" {
 		if ts, err := time.Parse(time.RFC3339Nano, t); err == nil {
@@ -80,7 +108,11 @@ func eventFromBody(m pcommon.Map) (wineventlog.Event, error) {
 		ev.Version = &vv
 	}
 	ev.Message = str(m, "message")
+}
 
+// readClassification reads level, task, opcode and keywords: the rendered
+// names when Windows rendered them, the raw numbers otherwise.
+func readClassification(m pcommon.Map, ev *wineventlog.Event) {
 	if lv, ok := m.Get("level"); ok {
 		if n, ok := valueUint(lv); ok {
 			ev.Level = uint8(n)
@@ -114,22 +146,32 @@ func eventFromBody(m pcommon.Map) (wineventlog.Event, error) {
 			}
 		}
 	}
-	if ri, ok := m.Get("rendering_info"); ok && ri.Type() == pcommon.ValueTypeMap {
-		// Newer versions repeat the rendered text here; prefer it.
-		r := ri.Map()
-		if s := str(r, "message"); s != "" {
-			ev.Message = s
-		}
-		if s := str(r, "level"); s != "" {
-			ev.LevelText = s
-		}
-		if s := str(r, "task"); s != "" {
-			ev.TaskText = s
-		}
-		if s := str(r, "opcode"); s != "" {
-			ev.OpcodeText = s
-		}
+}
+
+// readRenderingInfo prefers the rendered text newer versions repeat under
+// rendering_info.
+func readRenderingInfo(m pcommon.Map, ev *wineventlog.Event) {
+	ri, ok := m.Get("rendering_info")
+	if !ok || ri.Type() != pcommon.ValueTypeMap {
+		return
 	}
+	r := ri.Map()
+	if s := str(r, "message"); s != "" {
+		ev.Message = s
+	}
+	if s := str(r, "level"); s != "" {
+		ev.LevelText = s
+	}
+	if s := str(r, "task"); s != "" {
+		ev.TaskText = s
+	}
+	if s := str(r, "opcode"); s != "" {
+		ev.OpcodeText = s
+	}
+}
+
+// readContext reads execution, security and correlation.
+func readContext(m pcommon.Map, ev *wineventlog.Event) {
 	if ex, ok := m.Get("execution"); ok && ex.Type() == pcommon.ValueTypeMap {
 		if n, ok := uintOf(ex.Map(), "process_id"); ok {
 			pid := uint32(n)
@@ -147,18 +189,21 @@ func eventFromBody(m pcommon.Map) (wineventlog.Event, error) {
 		ev.ActivityID = canonicalGUID(str(c.Map(), "activity_id"))
 		ev.RelatedActivityID = canonicalGUID(str(c.Map(), "related_activity_id"))
 	}
-	if ed, ok := m.Get("event_data"); ok {
-		ev.EventData = eventData(ed)
+}
+
+// readUserData reads user_data {name, data}; a data that is not a map
+// (v0.165's text, see above) is passed over.
+func readUserData(m pcommon.Map, ev *wineventlog.Event) {
+	ud, ok := m.Get("user_data")
+	if !ok || ud.Type() != pcommon.ValueTypeMap {
+		return
 	}
-	if ud, ok := m.Get("user_data"); ok && ud.Type() == pcommon.ValueTypeMap {
-		ev.UserDataRoot = str(ud.Map(), "name")
-		if d, ok := ud.Map().Get("data"); ok && d.Type() == pcommon.ValueTypeMap {
-			for k, v := range d.Map().All() {
-				ev.UserData = append(ev.UserData, wineventlog.Data{Name: k, Value: v.AsString()})
-			}
+	ev.UserDataRoot = str(ud.Map(), "name")
+	if d, ok := ud.Map().Get("data"); ok && d.Type() == pcommon.ValueTypeMap {
+		for k, v := range d.Map().All() {
+			ev.UserData = append(ev.UserData, wineventlog.Data{Name: k, Value: v.AsString()})
 		}
 	}
-	return ev, nil
 }
 
 // eventData reads both event_data shapes. In the map shape, paramN keys are

@@ -86,6 +86,9 @@ func (s *Server) serveIndexTemplate(w http.ResponseWriter, r *http.Request, name
 			writeError(w, http.StatusBadRequest, "action_request_validation_exception", err.Error())
 			return
 		}
+		if s.serverlessRefusesSettings(w, body) {
+			return
+		}
 		var composed struct {
 			ComposedOf []string `json:"composed_of"`
 		}
@@ -141,6 +144,9 @@ func (s *Server) serveComponentTemplate(w http.ResponseWriter, r *http.Request, 
 		}
 		if err := json.Unmarshal(body, &t); err != nil || t.Template == nil {
 			writeError(w, http.StatusBadRequest, "x_content_parse_exception", "[component_template] required field [template] is missing")
+			return
+		}
+		if s.serverlessRefusesSettings(w, body) {
 			return
 		}
 		s.mu.Lock()

@@ -13,6 +13,9 @@
 // are checked to be JSON objects, not against the templates), updates,
 // scripts, security beyond one set of credentials, clustering.
 //
+// With Options.Serverless it answers as an Elastic Cloud Serverless project
+// does where an exporter's bootstrap can tell (serverless.go).
+//
 // Tests start it in-process with Start; cmd/esbulkserver runs it as a
 // program for a built collector, with the faults under /_esbulktest/.
 package esbulktest
@@ -54,6 +57,9 @@ type Options struct {
 	// braces are looked at), so a benchmark measures the client rather
 	// than this server's validation. Tests leave it off.
 	TrustSources bool
+	// Serverless answers as an Elastic Cloud Serverless project does
+	// (see serverless.go): no ILM, build_flavor "serverless".
+	Serverless bool
 }
 
 // Server is the stand-in. It is an http.Handler; Start serves it.
@@ -122,6 +128,9 @@ type Doc struct {
 func New(opts Options) *Server {
 	if opts.Version == "" {
 		opts.Version = "8.19.0"
+		if opts.Serverless {
+			opts.Version = serverlessVersion
+		}
 	}
 	if opts.MaxContentLength == 0 {
 		opts.MaxContentLength = 100 << 20
@@ -320,6 +329,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	parts := splitPath(r.URL.Path)
+	if s.serverlessUnavailable(w, r, parts) {
+		return
+	}
 	switch {
 	case len(parts) == 0:
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -378,13 +390,17 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	flavor := "default"
+	if s.opts.Serverless {
+		flavor = "serverless"
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":         "esbulktest",
 		"cluster_name": "esbulktest",
 		"cluster_uuid": "esbulktest-0000000000000",
 		"version": map[string]any{
 			"number":                              s.opts.Version,
-			"build_flavor":                        "default",
+			"build_flavor":                        flavor,
 			"build_type":                          "docker",
 			"lucene_version":                      "",
 			"minimum_wire_compatibility_version":  strconv.Itoa(s.major-1) + ".18.0",

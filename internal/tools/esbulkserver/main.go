@@ -27,7 +27,7 @@ import (
 func main() {
 	var o esbulktest.Options
 	addr := flag.String("addr", "127.0.0.1:9200", "listen address (port 0 picks a free port)")
-	flag.StringVar(&o.Version, "version", "8.19.0", "Elasticsearch version to report")
+	flag.StringVar(&o.Version, "version", "", "Elasticsearch version to report (default 8.19.0, or 8.11.0 with -serverless)")
 	flag.StringVar(&o.APIKey, "api-key", "", "require this encoded API key")
 	flag.StringVar(&o.Username, "user", "", "require basic authentication as this user")
 	flag.StringVar(&o.Password, "password", "", "password for -user")
@@ -35,6 +35,7 @@ func main() {
 	flag.Int64Var(&o.MaxContentLength, "max-content-length", 0, "largest request in bytes (0: 100 MiB)")
 	flag.BoolVar(&o.DiscardSources, "discard-sources", false, "keep only document _ids, not sources")
 	flag.BoolVar(&o.TrustSources, "trust-sources", false, "skip the full JSON check of documents (for benchmarks)")
+	flag.BoolVar(&o.Serverless, "serverless", false, "answer as Elasticsearch Serverless: no ILM")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
