@@ -30,6 +30,7 @@ Usage:
   intunectl summarize [--format F] FILE...
   intunectl dump [--carve] FILE...
   intunectl report [-o report.html] [--title TEXT] [--format F] FILE...
+  intunectl trace [--json] [--format F] <device-id | request-id | thumbprint | serial> FILE...
   intunectl content [--catalog FILE] -o DIR
 
 FILE is an exported event log: EVTX, XML (wevtutil qe /f:xml, Event Viewer
@@ -46,7 +47,7 @@ Exit codes:
   1  some events were damaged and skipped; everything else was processed
   2  usage error, or a --catalog file that cannot be read or is refused
   3  an input could not be read or is not a supported format
-  4  explain: nothing in the catalog matches
+  4  explain: nothing in the catalog matches; trace: no event names the key
 `
 
 type cli struct {
@@ -92,6 +93,8 @@ func (c *cli) run(args []string) int {
 		return c.report(rest)
 	case "content":
 		return c.content(rest)
+	case "trace":
+		return c.trace(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK

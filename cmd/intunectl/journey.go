@@ -1,0 +1,260 @@
+package main
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+)
+
+// step is one event of a certificate's journey, as trace prints it and the
+// report's device section shows it. The values are the record's, so that
+// they read as in Elasticsearch or Splunk.
+type step struct {
+	N           int       `json:"step"`
+	Time        time.Time `json:"time"`
+	Host        string    `json:"host,omitempty"`
+	Channel     string    `json:"channel,omitempty"`
+	RecordID    uint64    `json:"record_id,omitempty"`
+	EventID     uint32    `json:"event_id"`
+	Name        string    `json:"name,omitempty"`
+	Outcome     string    `json:"outcome"`
+	Severity    string    `json:"severity"`
+	Code        string    `json:"diagnostic_code,omitempty"`
+	CodeName    string    `json:"diagnostic_name,omitempty"`
+	Message     string    `json:"message,omitempty"`
+	Remediation string    `json:"remediation,omitempty"`
+	RunbookURL  string    `json:"runbook_url,omitempty"`
+	DeviceID    string    `json:"device_id,omitempty"`
+	RequestID   string    `json:"request_id,omitempty"`
+	Thumbprint  string    `json:"thumbprint,omitempty"`
+	Serial      string    `json:"serial_number,omitempty"`
+
+	seq int // read order, which breaks ties in time
+}
+
+// maxStepMessage bounds the message a step keeps: a journey holds every
+// event that names a device or certificate, and exception texts are long.
+const maxStepMessage = 400
+
+// journeys collects the steps of every event that names a device, request,
+// certificate thumbprint or serial number.
+type journeys struct {
+	steps []step
+	seen  map[stepKey]bool
+}
+
+// stepKey is an event's identity, so that the same event read from two
+// exports of one log (an EVTX and its XML) is one step. The time is kept to
+// the second: PowerShell's JSON keeps only milliseconds.
+type stepKey struct {
+	host, channel string
+	record        uint64
+	id            uint32
+	time          int64
+}
+
+func newJourneys() *journeys { return &journeys{seen: map[stepKey]bool{}} }
+
+// add keeps the event when it names something a journey is traced by.
+func (j *journeys) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRecord) {
+	attrs := lr.Attributes()
+	get := func(k string) string {
+		if v, ok := attrs.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	s := step{
+		Time: ev.TimeCreated, Host: ev.Computer, Channel: ev.Channel, RecordID: ev.RecordID, EventID: ev.EventID,
+		Name: get(mapping.AttrEventAction), Outcome: string(res.Outcome), Severity: res.Severity.String(),
+		DeviceID: get(mapping.AttrDeviceID), RequestID: get(mapping.AttrIntuneRequestID),
+		Thumbprint: get(mapping.AttrIntuneThumbprint), Serial: get(mapping.AttrIntuneSerialNumber),
+	}
+	if normID(s.DeviceID) == "" && normID(s.RequestID) == "" && normID(s.Thumbprint) == "" && normID(s.Serial) == "" {
+		return
+	}
+	if s.RecordID != 0 {
+		k := stepKey{strings.ToUpper(s.Host), strings.ToLower(s.Channel), s.RecordID, s.EventID, s.Time.Unix()}
+		if j.seen[k] {
+			return
+		}
+		j.seen[k] = true
+	}
+	if c := get(mapping.AttrErrorCode); c != "" {
+		s.Code, s.CodeName = c, get(mapping.AttrIntuneDiagName)
+	}
+	s.Message = clip(get(mapping.AttrErrorMessage), maxStepMessage)
+	if res.Outcome == mapping.OutcomeFailure || s.Code != "" {
+		s.Remediation = get(mapping.AttrIntuneRemediation)
+		s.RunbookURL = get(mapping.AttrIntuneRunbookURL)
+	}
+	s.seq = len(j.steps)
+	j.steps = append(j.steps, s)
+}
+
+// Kinds of identifier a key matched, as trace names them.
+const (
+	kindDevice     = "device ID"
+	kindRequest    = "request ID"
+	kindThumbprint = "thumbprint"
+	kindSerial     = "serial number"
+)
+
+// chain returns the journey of key in time order, numbered from 1, and
+// the kinds of identifier key was found as. The events naming key are
+// joined by those naming the requests, thumbprints and serial numbers they
+// carry, and so on: a legacy event that names only a thumbprint still
+// belongs to the device whose request produced it. Device IDs are not
+// followed, so a certificate's journey does not grow into all of its
+// device's other certificates.
+func (j *journeys) chain(key string) ([]step, []string) {
+	want := normID(key)
+	if want == "" {
+		return nil, nil
+	}
+	ids := map[string]bool{want: true}
+	in := make([]bool, len(j.steps))
+	kinds := map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for i := range j.steps {
+			if in[i] {
+				continue
+			}
+			s := &j.steps[i]
+			certIDs := []string{normID(s.RequestID), normID(s.Thumbprint), normID(s.Serial)}
+			hit := normID(s.DeviceID) == want
+			for _, id := range certIDs {
+				hit = hit || (id != "" && ids[id])
+			}
+			if !hit {
+				continue
+			}
+			in[i], changed = true, true
+			for kind, v := range map[string]string{kindDevice: s.DeviceID, kindRequest: s.RequestID, kindThumbprint: s.Thumbprint, kindSerial: s.Serial} {
+				if normID(v) == want {
+					kinds[kind] = true
+				}
+			}
+			for _, id := range certIDs {
+				if id != "" {
+					ids[id] = true
+				}
+			}
+		}
+	}
+	var out []step
+	for i, ok := range in {
+		if ok {
+			out = append(out, j.steps[i])
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if !out[a].Time.Equal(out[b].Time) {
+			return out[a].Time.Before(out[b].Time)
+		}
+		return out[a].seq < out[b].seq
+	})
+	for i := range out {
+		out[i].N = i + 1
+	}
+	var kindList []string
+	for _, k := range []string{kindDevice, kindRequest, kindThumbprint, kindSerial} {
+		if kinds[k] {
+			kindList = append(kindList, k)
+		}
+	}
+	return out, kindList
+}
+
+// firstFailure returns the first failing step, or nil.
+func firstFailure(steps []step) *step {
+	for i := range steps {
+		if steps[i].Outcome == string(mapping.OutcomeFailure) {
+			return &steps[i]
+		}
+	}
+	return nil
+}
+
+// deviceFailures is a device with failing steps, for the report.
+type deviceFailures struct {
+	id       string
+	failures int
+	last     time.Time
+}
+
+// devicesWithFailures returns the devices with failing steps, most
+// failures first (then the latest failure first), at most n.
+func (j *journeys) devicesWithFailures(n int) []deviceFailures {
+	by := map[string]*deviceFailures{}
+	for i := range j.steps {
+		s := &j.steps[i]
+		id := normID(s.DeviceID)
+		if id == "" || s.Outcome != string(mapping.OutcomeFailure) {
+			continue
+		}
+		d := by[id]
+		if d == nil {
+			d = &deviceFailures{id: s.DeviceID}
+			by[id] = d
+		}
+		d.failures++
+		if s.Time.After(d.last) {
+			d.last = s.Time
+		}
+	}
+	out := make([]deviceFailures, 0, len(by))
+	for _, d := range by {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].failures != out[b].failures {
+			return out[a].failures > out[b].failures
+		}
+		if !out[a].last.Equal(out[b].last) {
+			return out[a].last.After(out[b].last)
+		}
+		return out[a].id < out[b].id
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// normID makes identifiers comparable however an event or a user writes
+// them: case, GUID braces, and the spaces or colons of a thumbprint or
+// serial number copied from a certificate dialog. Placeholders (all zeros)
+// tie nothing together and come back empty.
+func normID(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '{', '}', ' ', ':', '\t', '\u200e', '\u200f':
+			return -1
+		}
+		return r
+	}, strings.ToUpper(strings.TrimSpace(s)))
+	if strings.Trim(s, "0-") == "" {
+		return ""
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
