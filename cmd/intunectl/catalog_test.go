@@ -129,6 +129,7 @@ func TestReportShowsRunbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkSelfContained(t, b)
 	for _, s := range []string{
 		`<a href="https://wiki.example.com/pki/runbooks/revocation" rel="noreferrer">`,
 		"Open a ticket for the PKI team",

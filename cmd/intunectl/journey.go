@@ -182,36 +182,54 @@ func firstFailure(steps []step) *step {
 	return nil
 }
 
-// deviceFailures is a device with failing steps, for the report.
-type deviceFailures struct {
+// deviceJourney is a device with failing steps in its journey, for the
+// report.
+type deviceJourney struct {
 	id       string
+	steps    []step
 	failures int
-	last     time.Time
+	last     time.Time // of the latest failure
 }
 
-// devicesWithFailures returns the devices with failing steps, most
-// failures first (then the latest failure first), at most n.
-func (j *journeys) devicesWithFailures(n int) []deviceFailures {
-	by := map[string]*deviceFailures{}
+// devicesWithFailures returns at most n devices whose journeys hold
+// failures, most failures first (then the latest failure first). Tracing
+// every device would cost a pass over the events each, so the devices
+// with the most failing events that name them directly are traced, three
+// times as many as asked for, and ranked by their whole journeys.
+func (j *journeys) devicesWithFailures(n int) []deviceJourney {
+	direct := map[string]int{}
 	for i := range j.steps {
 		s := &j.steps[i]
-		id := normID(s.DeviceID)
-		if id == "" || s.Outcome != string(mapping.OutcomeFailure) {
-			continue
-		}
-		d := by[id]
-		if d == nil {
-			d = &deviceFailures{id: s.DeviceID}
-			by[id] = d
-		}
-		d.failures++
-		if s.Time.After(d.last) {
-			d.last = s.Time
+		if id := normID(s.DeviceID); id != "" && s.Outcome == string(mapping.OutcomeFailure) {
+			direct[id]++
 		}
 	}
-	out := make([]deviceFailures, 0, len(by))
-	for _, d := range by {
-		out = append(out, *d)
+	ids := make([]string, 0, len(direct))
+	for id := range direct {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(a, b int) bool {
+		if direct[ids[a]] != direct[ids[b]] {
+			return direct[ids[a]] > direct[ids[b]]
+		}
+		return ids[a] < ids[b]
+	})
+	if len(ids) > 3*n {
+		ids = ids[:3*n]
+	}
+	out := make([]deviceJourney, 0, len(ids))
+	for _, id := range ids {
+		d := deviceJourney{id: displayDeviceID(id)}
+		d.steps, _ = j.chain(id)
+		for _, s := range d.steps {
+			if s.Outcome == string(mapping.OutcomeFailure) {
+				d.failures++
+				if s.Time.After(d.last) {
+					d.last = s.Time
+				}
+			}
+		}
+		out = append(out, d)
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].failures != out[b].failures {
@@ -227,6 +245,10 @@ func (j *journeys) devicesWithFailures(n int) []deviceFailures {
 	}
 	return out
 }
+
+// displayDeviceID writes a device ID as Intune shows it: a lower-case GUID
+// without braces.
+func displayDeviceID(norm string) string { return strings.ToLower(norm) }
 
 // normID makes identifiers comparable however an event or a user writes
 // them: case, GUID braces, and the spaces or colons of a thumbprint or

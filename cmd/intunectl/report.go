@@ -41,6 +41,7 @@ type reportData struct {
 	*summary
 	times    map[mapping.Outcome][]time.Time
 	services map[string]*serviceState
+	journeys *journeys
 }
 
 type serviceState struct{ lastStart, lastStop time.Time }
@@ -60,6 +61,7 @@ func (c *cli) report(args []string) int {
 		summary:  newSummary(),
 		times:    map[mapping.Outcome][]time.Time{},
 		services: map[string]*serviceState{},
+		journeys: newJourneys(),
 	}
 	lr := plog.NewLogRecord()
 	totals, _ := c.eachEvent(files, eventfile.Options{Format: f, NoOriginal: true}, func(rec *wineventlog.Record) error {
@@ -120,6 +122,7 @@ func writeOutput(name string, b []byte, c *cli) error {
 
 func (r *reportData) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRecord) {
 	r.summary.add(ev, res, lr)
+	r.journeys.add(ev, res, lr)
 	if !ev.TimeCreated.IsZero() {
 		r.times[res.Outcome] = append(r.times[res.Outcome], ev.TimeCreated)
 	}
@@ -155,6 +158,8 @@ type pageData struct {
 	ByCode      template.HTML
 	Hosts       []hostView
 	Failures    []failureView
+	Devices     []deviceView
+	DeviceLimit int
 	Unmatched   int
 }
 
@@ -245,6 +250,8 @@ func (r *reportData) render(cat *mapping.Catalog, title string, files []string, 
 	for _, h := range hosts {
 		p.Hosts = append(p.Hosts, r.hostView(h))
 	}
+
+	p.Devices, p.DeviceLimit = r.deviceViews(), reportDevices
 
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, p); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +190,49 @@ func TestNormID(t *testing.T) {
 			t.Errorf("normID(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestReportDevices: the report's device section holds the device's
+// journey across both generations and its latest failure with what to do
+// and the site's runbook.
+func TestReportDevices(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "r.html")
+	code, _, errOut := runCLI(t, "", "report", "-o", page, "--catalog", siteCatalog, traceFixture(t))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	i := strings.Index(html, `<section id="devices">`)
+	if i < 0 {
+		t.Fatal("no devices section")
+	}
+	sec := html[i:]
+	sec = sec[:strings.Index(sec, "</section>")]
+	// Both devices failed once in the legacy log; ours failed again later,
+	// so it comes first.
+	first, other := strings.Index(sec, "<h3>"+traceDevice+"</h3>"), strings.Index(sec, "<h3>"+traceOther+"</h3>")
+	if first < 0 || other < 0 || first > other {
+		t.Fatalf("devices in the wrong order or missing:\n%s", sec)
+	}
+	ours := sec[first:other]
+	for _, s := range []string{
+		"2 failing events in its journey, the latest 2026-03-02 09:30:00 UTC",
+		"PkcsCertIssue_Failure (20102)</td><td>0x00000400</td>",
+		"RevokeRequestSuccess (3000)",
+		"<dt>Latest failure</dt><dd>#3 RevokeRequestFailure (3001)</dd>",
+		"Open a ticket for the PKI team",
+		`<a href="https://wiki.example.com/pki/runbooks/revocation" rel="noreferrer">`,
+	} {
+		if !strings.Contains(ours, s) {
+			t.Errorf("device section lacks %q:\n%s", s, ours)
+		}
+	}
+	if strings.Contains(ours, "the last ") {
+		t.Error("a journey of 4 steps is said to be cut")
+	}
+	checkSelfContained(t, b)
 }
