@@ -203,8 +203,10 @@ func SplunkFiles(cat *mapping.Catalog, alerts []*Alert) (map[string][]byte, erro
 		return nil, err
 	}
 	files["default/data/ui/views/"+overviewView+".xml"] = view
+	files["default/data/ui/views/"+DeviceView+".xml"] = deviceViewXML()
 	files["default/data/ui/nav/default.xml"] = []byte(`<nav search_view="search">
   <view name="` + overviewView + `" default="true" />
+  <view name="` + DeviceView + `" />
   <view name="search" />
   <collection label="Alerts">
     <saved source="unclassified" match="Intune connector" />
@@ -324,6 +326,10 @@ func simpleXML() ([]byte, error) {
 			}
 		} else {
 			b.WriteString("        <option name=\"count\">20</option>\n        <option name=\"wrap\">true</option>\n")
+		}
+		if p.ID == devicePanelID {
+			// Rows open the device's journey.
+			fmt.Fprintf(&b, "        <option name=\"drilldown\">row</option>\n        <drilldown>\n          <link target=\"_blank\">%s</link>\n        </drilldown>\n", esc(deviceLink()))
 		}
 		fmt.Fprintf(&b, "      </%s>\n    </panel>\n", tag)
 	}
