@@ -35,7 +35,12 @@ type step struct {
 	Serial      string    `json:"serial_number,omitempty"`
 
 	seq int // read order, which breaks ties in time
+	// The identifiers as normID writes them, computed once.
+	nDevice, nRequest, nThumbprint, nSerial string
 }
+
+// certIDs are the identifiers a journey follows from a step.
+func (s *step) certIDs() [3]string { return [3]string{s.nRequest, s.nThumbprint, s.nSerial} }
 
 // maxStepMessage bounds the message a step keeps: a journey holds every
 // event that names a device or certificate, and exception texts are long.
@@ -46,6 +51,10 @@ const maxStepMessage = 400
 type journeys struct {
 	steps []step
 	seen  map[stepKey]bool
+	// byDevice and byCert index the steps by normalised device ID and by
+	// request ID, thumbprint or serial number, so that a journey costs
+	// its own length, not a pass over every event.
+	byDevice, byCert map[string][]int
 }
 
 // stepKey is an event's identity, so that the same event read from two
@@ -58,7 +67,9 @@ type stepKey struct {
 	time          int64
 }
 
-func newJourneys() *journeys { return &journeys{seen: map[stepKey]bool{}} }
+func newJourneys() *journeys {
+	return &journeys{seen: map[stepKey]bool{}, byDevice: map[string][]int{}, byCert: map[string][]int{}}
+}
 
 // add keeps the event when it names something a journey is traced by.
 func (j *journeys) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRecord) {
@@ -75,7 +86,8 @@ func (j *journeys) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRec
 		DeviceID: get(mapping.AttrDeviceID), RequestID: get(mapping.AttrIntuneRequestID),
 		Thumbprint: get(mapping.AttrIntuneThumbprint), Serial: get(mapping.AttrIntuneSerialNumber),
 	}
-	if normID(s.DeviceID) == "" && normID(s.RequestID) == "" && normID(s.Thumbprint) == "" && normID(s.Serial) == "" {
+	s.nDevice, s.nRequest, s.nThumbprint, s.nSerial = normID(s.DeviceID), normID(s.RequestID), normID(s.Thumbprint), normID(s.Serial)
+	if s.nDevice == "" && s.nRequest == "" && s.nThumbprint == "" && s.nSerial == "" {
 		return
 	}
 	if s.RecordID != 0 {
@@ -94,6 +106,14 @@ func (j *journeys) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRec
 		s.RunbookURL = get(mapping.AttrIntuneRunbookURL)
 	}
 	s.seq = len(j.steps)
+	if s.nDevice != "" {
+		j.byDevice[s.nDevice] = append(j.byDevice[s.nDevice], s.seq)
+	}
+	for _, id := range s.certIDs() {
+		if id != "" {
+			j.byCert[id] = append(j.byCert[id], s.seq)
+		}
+	}
 	j.steps = append(j.steps, s)
 }
 
@@ -117,42 +137,42 @@ func (j *journeys) chain(key string) ([]step, []string) {
 	if want == "" {
 		return nil, nil
 	}
-	ids := map[string]bool{want: true}
-	in := make([]bool, len(j.steps))
-	kinds := map[string]bool{}
-	for changed := true; changed; {
-		changed = false
-		for i := range j.steps {
-			if in[i] {
-				continue
-			}
-			s := &j.steps[i]
-			certIDs := []string{normID(s.RequestID), normID(s.Thumbprint), normID(s.Serial)}
-			hit := normID(s.DeviceID) == want
-			for _, id := range certIDs {
-				hit = hit || (id != "" && ids[id])
-			}
-			if !hit {
-				continue
-			}
-			in[i], changed = true, true
-			for kind, v := range map[string]string{kindDevice: s.DeviceID, kindRequest: s.RequestID, kindThumbprint: s.Thumbprint, kindSerial: s.Serial} {
-				if normID(v) == want {
-					kinds[kind] = true
-				}
-			}
-			for _, id := range certIDs {
-				if id != "" {
-					ids[id] = true
-				}
+	in := map[int]bool{}
+	followed := map[string]bool{want: true}
+	queue := []string{want}
+	take := func(i int) {
+		if in[i] {
+			return
+		}
+		in[i] = true
+		for _, id := range j.steps[i].certIDs() {
+			if id != "" && !followed[id] {
+				followed[id] = true
+				queue = append(queue, id)
 			}
 		}
 	}
-	var out []step
-	for i, ok := range in {
-		if ok {
-			out = append(out, j.steps[i])
+	for _, i := range j.byDevice[want] {
+		take(i)
+	}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, i := range j.byCert[id] {
+			take(i)
 		}
+	}
+	kinds := map[string]bool{}
+	for i := range in {
+		s := &j.steps[i]
+		kinds[kindDevice] = kinds[kindDevice] || s.nDevice == want
+		kinds[kindRequest] = kinds[kindRequest] || s.nRequest == want
+		kinds[kindThumbprint] = kinds[kindThumbprint] || s.nThumbprint == want
+		kinds[kindSerial] = kinds[kindSerial] || s.nSerial == want
+	}
+	out := make([]step, 0, len(in))
+	for i := range in {
+		out = append(out, j.steps[i])
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if !out[a].Time.Equal(out[b].Time) {
@@ -198,10 +218,11 @@ type deviceJourney struct {
 // times as many as asked for, and ranked by their whole journeys.
 func (j *journeys) devicesWithFailures(n int) []deviceJourney {
 	direct := map[string]int{}
-	for i := range j.steps {
-		s := &j.steps[i]
-		if id := normID(s.DeviceID); id != "" && s.Outcome == string(mapping.OutcomeFailure) {
-			direct[id]++
+	for id, steps := range j.byDevice {
+		for _, i := range steps {
+			if j.steps[i].Outcome == string(mapping.OutcomeFailure) {
+				direct[id]++
+			}
 		}
 	}
 	ids := make([]string, 0, len(direct))
