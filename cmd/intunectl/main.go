@@ -22,7 +22,7 @@ const (
 	exitNotFound   = 4 // explain found nothing in the catalog
 )
 
-const usage = `intunectl: explain, convert and summarise Intune Certificate Connector events.
+const usage = `intunectl: explain, convert, summarise and trace Intune Certificate Connector events.
 
 Usage:
   intunectl explain <event-id | event-name | diagnostic-code>...

@@ -107,6 +107,10 @@ func TestTrace(t *testing.T) {
 			contains: []string{"name what to trace first"},
 		},
 		{
+			name: "help names trace and content", args: []string{"help"}, code: exitOK,
+			contains: []string{"intunectl trace [--json]", "intunectl content [--catalog FILE] -o DIR", "trace: no event names the key"},
+		},
+		{
 			name: "a file but no key", args: []string{"trace", file}, code: exitUsage,
 			contains: []string{"name what to trace first", "Usage: intunectl trace"},
 		},
