@@ -95,6 +95,9 @@ FUZZ_TARGETS = \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
 	./mapping/:FuzzLayeredCatalog \
+	./mapping/:FuzzRecordFromECS \
+	./internal/deadletter/:FuzzReader \
+	./cmd/intunectl/:FuzzHeadersFromEnv \
 	./receiver/intuneconnectorreceiver/internal/checkpoint/:FuzzParse \
 	./receiver/intuneconnectorreceiver/:FuzzBookmarkRecordID \
 	./internal/contentgen/:FuzzQueryParsers \

@@ -113,6 +113,8 @@ type Catalog struct {
 	channels   map[string]Generation // lower-cased channel name
 	providers  map[string]Generation // lower-cased provider name and GUID
 	exact      map[string]Generation // provider and channel names as written
+
+	pre derived // texts built once from the above (precompute.go)
 }
 
 var (

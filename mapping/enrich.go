@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -27,6 +28,7 @@ func NewEnricher(cat *Catalog, cfg Config) (*Enricher, error) {
 	if err != nil {
 		return nil, err
 	}
+	cat.derived() // escaped and joined once here, not on the first events
 	return &Enricher{cat: cat, ov: ov, includeOriginal: cfg.IncludeOriginal}, nil
 }
 
@@ -63,7 +65,7 @@ type Attr struct{ Key, Value string }
 // code and check it against the entry, decide the severity, write the error
 // text, then stage the attributes in tree order.
 func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra []Attr) Result {
-	x := enrichment{ev: ev, idText: strconv.FormatUint(uint64(ev.EventID), 10)}
+	x := enrichment{ev: ev, idText: en.cat.derived().idText(ev.EventID)}
 	en.match(&x)
 	x.extractDetails()
 	en.lookUpCode(&x)
@@ -90,7 +92,7 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	}
 	a.flush(lr.Attributes(), &vals)
 
-	lr.Body().SetStr(bodyText(ev, x.entry, x.errMsg))
+	lr.Body().SetStr(en.bodyText(&x))
 	return x.res
 }
 
@@ -130,9 +132,9 @@ func (en *Enricher) match(x *enrichment) {
 	ev := x.ev
 	entry := en.cat.Event(ev.EventID)
 	gen, fromConnector := en.cat.SourceOf(ev.ProviderName, ev.ProviderGUID, ev.Channel)
-	if entry != nil && fromConnector && gen != entry.Generation {
-		// The ID belongs to the other product; an ID match alone is not
-		// enough to attach the wrong meaning.
+	if entry != nil && (fromConnector && gen != entry.Generation || en.cat.foreign(ev, fromConnector)) {
+		// The ID belongs to the other product, or the event to another
+		// log; an ID match alone is not enough to attach the wrong meaning.
 		entry = nil
 	}
 	if entry != nil {
@@ -377,10 +379,17 @@ func (x *enrichment) stageWinlog(a *attrList, v *stagedValues) {
 }
 
 // bodyText is the record's message: what Windows rendered when the export
-// carries it, otherwise a sentence built from the catalog.
-func bodyText(ev *wineventlog.Event, entry *EventEntry, errMsg string) string {
+// carries it, otherwise a sentence built from the catalog, shared between
+// the records that get the same one.
+func (en *Enricher) bodyText(x *enrichment) string {
+	ev, entry, errMsg := x.ev, x.entry, x.errMsg
 	if m := strings.TrimSpace(ev.Message); m != "" {
 		return m
+	}
+	if entry != nil {
+		if s := en.cat.derived().body(entry, x.code, errMsg); s != "" {
+			return s
+		}
 	}
 	var b strings.Builder
 	if entry != nil {
@@ -415,9 +424,9 @@ func Fingerprint(ev *wineventlog.Event) string {
 		where = ev.ProviderName
 	}
 	var buf [256]byte
-	b := append(buf[:0], strings.ToLower(where)...)
+	b := appendLower(buf[:0], where)
 	b = append(b, 0)
-	b = append(b, strings.ToLower(ev.Computer)...)
+	b = appendLower(b, ev.Computer)
 	b = append(b, 0)
 	b = strconv.AppendUint(b, ev.RecordID, 10)
 	b = append(b, 0)
@@ -426,6 +435,24 @@ func Fingerprint(ev *wineventlog.Event) string {
 	b = strconv.AppendUint(b, uint64(ev.EventID), 10)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
+}
+
+// appendLower appends strings.ToLower(s) without allocating for ASCII
+// text, which channel and computer names almost always are.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 func (e *EventEntry) hasName(n string) bool {

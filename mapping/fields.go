@@ -144,7 +144,7 @@ var Fields = []FieldSpec{
 	{AttrWinlogUserData, TypeMap, false, "UserData items by their path below the UserData element."},
 	{AttrIntuneGeneration, TypeString, false, "legacy (Microsoft Intune Connector) or current (Certificate Connector for Microsoft Intune)."},
 	{AttrIntuneCategory, TypeString, false, "Catalog category, e.g. pkcs, revoke, scep, pkcs_issue."},
-	{AttrIntuneMatched, TypeBool, true, "Whether the event ID is in the catalog. Unknown events still pass through."},
+	{AttrIntuneMatched, TypeBool, true, "Whether the event is in the catalog. Unknown events, and events from other logs even with a catalog ID, pass through unmatched."},
 	{AttrIntuneDescription, TypeString, false, "What the event means."},
 	{AttrIntuneRemediation, TypeString, false, "What to do: the diagnostic code's hint when there is one, else the event's."},
 	{AttrIntuneRunbookURL, TypeString, false, "Link to the site's runbook, from a catalog file's runbook_url: the diagnostic code's when it has one, else the event's."},

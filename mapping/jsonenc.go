@@ -24,9 +24,21 @@ func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s)
 
 // appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD
 // so that a damaged event never makes a whole bulk request unparseable.
-// Runs of bytes that need nothing are copied whole; multi-byte sequences are
-// checked where they occur, so the text is read once.
+// The catalog's long texts were escaped when it was loaded (see
+// registerEscaped) and are copied as they are.
 func appendJSONString(b []byte, s string) []byte {
+	if len(s) >= minPreEscaped {
+		if j, ok := lookupEscaped(s); ok {
+			return append(b, j...)
+		}
+	}
+	return appendJSONStringScan(b, s)
+}
+
+// appendJSONStringScan escapes s as it goes. Runs of bytes that need
+// nothing are copied whole; multi-byte sequences are checked where they
+// occur, so the text is read once.
+func appendJSONStringScan(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -68,18 +68,11 @@ func AppendECS(b []byte, res pcommon.Resource, lr plog.LogRecord, opts ECSOption
 	b = append(b, `,"ecs":{"version":"`+ECSVersion+`"}`...)
 	b = appendBody(b, lr.Body(), "message")
 	fb := fieldPool.Get().(*[]field)
-	var extra func(recordView) []field
+	var ds *ECSOptions
 	if opts.DataStream {
-		extra = func(v recordView) []field {
-			ds, ns := opts.dataStream(v)
-			return []field{
-				{AttrDataStreamDataset, pcommon.NewValueStr(ds)},
-				{AttrDataStreamNamespace, pcommon.NewValueStr(ns)},
-				{"data_stream.type", pcommon.NewValueStr("logs")},
-			}
-		}
+		ds = &opts
 	}
-	fields, _ := collectFields(fb, res, lr, extra)
+	fields, _ := collectFields(fb, res, lr, ds)
 	b = appendTree(b, fields, false)
 	releaseFields(fb)
 	return append(b, '}')
@@ -218,6 +211,9 @@ func isRoutingAttr(k string) bool {
 type recordView struct {
 	host, channel, code, action, outcome, user, diagCode, generation, level string
 	splunkIndex, splunkSource, splunkSourcetype, dsDataset, dsNamespace     string
+	// The record's own data_stream values, written back into the document
+	// as they are.
+	dsDatasetV, dsNamespaceV pcommon.Value
 }
 
 func (v *recordView) see(k string, val pcommon.Value) (routing bool) {
@@ -250,10 +246,10 @@ func (v *recordView) see(k string, val pcommon.Value) (routing bool) {
 		v.splunkSourcetype = val.AsString()
 		return true
 	case AttrDataStreamDataset:
-		v.dsDataset = val.AsString()
+		v.dsDataset, v.dsDatasetV = val.AsString(), val
 		return true
 	case AttrDataStreamNamespace:
-		v.dsNamespace = val.AsString()
+		v.dsNamespace, v.dsNamespaceV = val.AsString(), val
 		return true
 	case "data_stream.type":
 		return true
@@ -262,9 +258,9 @@ func (v *recordView) see(k string, val pcommon.Value) (routing bool) {
 }
 
 // collectFields returns the record's and the resource's attributes, plus
-// what extra derives from the record's view, in tree order; on a duplicate
-// key the record's value wins. Routing attributes go to the view only.
-func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, extra func(recordView) []field) ([]field, recordView) {
+// the data_stream fields when ds is set, in tree order; on a duplicate key
+// the record's value wins. Routing attributes go to the view only.
+func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, ds *ECSOptions) ([]field, recordView) {
 	var view recordView
 	attrs := lr.Attributes()
 	ra := res.Attributes()
@@ -286,8 +282,11 @@ func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, ex
 			other = append(other, field{k, v})
 		}
 	}
-	if extra != nil {
-		other = append(other, extra(view)...)
+	if ds != nil {
+		other = append(other,
+			field{AttrDataStreamDataset, dataStreamValue(view.dsDatasetV, ds.Dataset, DefaultDataStreamDataset)},
+			field{AttrDataStreamNamespace, dataStreamValue(view.dsNamespaceV, ds.Namespace, DefaultDataStreamNamespace)},
+			field{"data_stream.type", constValue("logs")})
 	}
 	if id := lr.TraceID(); !id.IsEmpty() {
 		other = append(other, field{"trace.id", pcommon.NewValueStr(id.String())})
@@ -300,6 +299,34 @@ func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, ex
 	}
 	sortFields(other)
 	return mergeFields(buf[n:n], rec, other), view
+}
+
+// dataStreamValue is the record's own value when it has one, else the
+// configured or default name, without allocating per record.
+func dataStreamValue(own pcommon.Value, configured, def string) pcommon.Value {
+	if own != (pcommon.Value{}) {
+		if own.Type() == pcommon.ValueTypeStr {
+			if own.Str() != "" {
+				return own
+			}
+		} else if s := own.AsString(); s != "" {
+			return pcommon.NewValueStr(s) // written as a string, as always
+		}
+	}
+	return constValue(firstNonEmpty(configured, def))
+}
+
+// constValues holds read-only values for the names the configuration
+// gives, so documents do not allocate a pcommon value per record for them.
+// Only configured and default names come here, so it stays small.
+var constValues sync.Map // string -> pcommon.Value
+
+func constValue(s string) pcommon.Value {
+	if v, ok := constValues.Load(s); ok {
+		return v.(pcommon.Value)
+	}
+	v, _ := constValues.LoadOrStore(s, pcommon.NewValueStr(s))
+	return v.(pcommon.Value)
 }
 
 // fieldPool reuses the scratch slices the projections sort attributes in:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/magic"
 )
 
 // Options configure NewDecoder.
@@ -34,8 +36,6 @@ var (
 	ErrUnknownFormat = errors.New("unrecognised input format")
 )
 
-const evtxMagic = "ElfFile\x00"
-
 type encoding uint8
 
 const (
@@ -59,19 +59,16 @@ func (e encoding) String() string {
 // never consulted.
 func detectEncoding(p []byte) (enc encoding, bomLen int) {
 	switch {
-	case bytes.HasPrefix(p, []byte{0xEF, 0xBB, 0xBF}):
-		return encUTF8, 3
-	case bytes.HasPrefix(p, []byte{0xFF, 0xFE}):
-		return encUTF16LE, 2
-	case bytes.HasPrefix(p, []byte{0xFE, 0xFF}):
-		return encUTF16BE, 2
+	case bytes.HasPrefix(p, []byte(magic.UTF8BOM)):
+		return encUTF8, len(magic.UTF8BOM)
+	case bytes.HasPrefix(p, []byte(magic.UTF16LEBOM)):
+		return encUTF16LE, len(magic.UTF16LEBOM)
+	case bytes.HasPrefix(p, []byte(magic.UTF16BEBOM)):
+		return encUTF16BE, len(magic.UTF16BEBOM)
 	}
 	// Without a BOM, UTF-16 shows as zero bytes on one side of each pair:
 	// the markup and most text of these formats is ASCII.
-	n := len(p) / 2
-	if n > 256 {
-		n = 256
-	}
+	n := min(len(p)/2, 256)
 	if n == 0 {
 		return encUTF8, 0
 	}
@@ -102,8 +99,8 @@ func firstChar(p []byte, enc encoding, from int) byte {
 			if isSpace(c) {
 				continue
 			}
-			if c == 0xEF && bytes.HasPrefix(p[i:], []byte{0xEF, 0xBB, 0xBF}) {
-				i += 2
+			if c == magic.UTF8BOM[0] && bytes.HasPrefix(p[i:], []byte(magic.UTF8BOM)) {
+				i += len(magic.UTF8BOM) - 1
 				continue
 			}
 			if c >= 0x80 {
@@ -141,7 +138,7 @@ func Detect(prefix []byte) Format {
 }
 
 func detect(p []byte) (Format, encoding, int) {
-	if bytes.HasPrefix(p, []byte(evtxMagic)) {
+	if bytes.HasPrefix(p, []byte(magic.EVTXFile)) {
 		return FormatEVTX, encUTF8, 0
 	}
 	enc, bom := detectEncoding(p)
@@ -189,7 +186,8 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 			break
 		}
 	}
-	f, enc, bom := detect(src.buf)
+	detected, enc, bom := detect(src.buf)
+	f := detected
 	if f == FormatEVTX || opts.Format == FormatEVTX {
 		return nil, fmt.Errorf("%w: this decoder reads XML and JSON; open the file with the evtx reader instead", ErrEVTX)
 	}
@@ -201,7 +199,7 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 	}
 	// Also with a format given: callers pass on what Detect said, and a
 	// resumed read starts at an event, which none of these markers match.
-	if err := foreignError(src.buf, enc, bom, f == FormatXML); err != nil {
+	if err := foreignError(src.buf, detected, enc, bom); err != nil {
 		return nil, err
 	}
 	if f == FormatUnknown {
@@ -213,29 +211,22 @@ func NewDecoder(r io.Reader, opts Options) (Decoder, error) {
 	src.setEncoding(enc)
 	src.advance(bom / src.unit)
 	if f == FormatJSON {
-		return &jsonDecoder{src: src, keep: !opts.NoOriginal, max: opts.MaxEventSize}, nil
+		return newJSONDecoder(src, !opts.NoOriginal, opts.MaxEventSize), nil
 	}
-	return &xmlDecoder{src: src, keep: !opts.NoOriginal, max: opts.MaxEventSize}, nil
+	return newXMLDecoder(src, !opts.NoOriginal, opts.MaxEventSize), nil
 }
 
 // Unrecognised explains, as an error wrapping ErrUnknownFormat, why input
 // that starts with prefix and for which Detect said FormatUnknown cannot be
-// read: the kind of export it is when recognisable, and what is accepted.
+// read: what it is when recognisable (an archive, an export that lost the
+// event data), and what is accepted. NewDecoder gives the same
+// explanations, and also refuses XML and JSON that hold no events.
 func Unrecognised(prefix []byte) error {
 	_, enc, bom := detect(prefix)
-	if err := foreignError(prefix, enc, bom, false); err != nil {
+	if err := foreignError(prefix, FormatUnknown, enc, bom); err != nil {
 		return err
 	}
 	return unknownError(prefix)
-}
-
-func foreignError(p []byte, enc encoding, bom int, xmlRoot bool) error {
-	what := foreignExport(p, enc, bom, xmlRoot)
-	if what == "" {
-		return nil
-	}
-	return fmt.Errorf("%w: %s; export the events themselves instead: wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json",
-		ErrUnknownFormat, what)
 }
 
 func unknownError(p []byte) error {

@@ -2,7 +2,6 @@ package wineventlog
 
 import (
 	"bytes"
-	"io"
 	"strconv"
 )
 
@@ -11,64 +10,32 @@ import (
 // between objects are treated as separators, which also lets a reader
 // resume inside an array at a saved Position.End.
 type jsonDecoder struct {
-	src  *source
-	keep bool
-	max  int
-	p    jsonParser
-	u8   []byte
-	col  int // column of the window start, for resynchronising on lines
+	framer
+	p jsonParser
+	// startCol is the column where the current object starts: the next
+	// object is looked for on lines starting no further right.
+	startCol int
+}
+
+var jsonSeparators = newSeparators(" \t\r\n,[]")
+
+func newJSONDecoder(src *source, keep bool, max int) *jsonDecoder {
+	d := &jsonDecoder{framer: framer{src: src, format: FormatJSON, noun: "object", keep: keep, max: max, backoff: 1, cols: true}}
+	d.resume = func(from int) (int64, error) { return d.resync(from, d.startCol) }
+	return d
 }
 
 func (d *jsonDecoder) Format() Format { return FormatJSON }
 
-// consume advances past k window units, tracking the column.
-func (d *jsonDecoder) consume(k int) {
-	w := d.src.window()[:k]
-	if nl := bytes.LastIndexByte(w, '\n'); nl >= 0 {
-		d.col = k - nl - 1
-	} else {
-		d.col += k
-	}
-	d.src.advance(k)
-}
-
 func (d *jsonDecoder) Next() (Record, error) {
-	s := d.src
-	for {
-		w := s.window()
-		i := 0
-		for i < len(w) {
-			c := w[i]
-			if isSpace(c) || c == ',' || c == '[' || c == ']' || c == 0x81 {
-				i++
-			} else if c == 0xEF && s.unit == 1 && bytes.HasPrefix(w[i:], []byte{0xEF, 0xBB, 0xBF}) {
-				i += 3
-			} else {
-				break
-			}
-		}
-		d.consume(i)
-		w = s.window()
-		if len(w) < 4 && !s.eof {
-			ok, err := s.more()
-			if err != nil {
-				return Record{}, err
-			}
-			if ok {
-				continue
-			}
-		}
-		if len(w) == 0 {
-			if s.err != nil {
-				return Record{}, s.err
-			}
-			return Record{}, io.EOF
-		}
-		if w[0] != '{' {
-			return Record{}, d.junk()
-		}
-		return d.object()
+	w, err := d.next(jsonSeparators, 4)
+	if err != nil {
+		return Record{}, err
 	}
+	if w[0] != '{' {
+		return Record{}, d.junk()
+	}
+	return d.object()
 }
 
 const (
@@ -135,7 +102,7 @@ func frameJSON(w []byte) (status, end int) {
 func (d *jsonDecoder) object() (Record, error) {
 	s := d.src
 	start := s.offset(0)
-	startCol := d.col
+	d.startCol = d.col
 	for {
 		w := s.window()
 		status, end := frameJSON(w)
@@ -145,24 +112,17 @@ func (d *jsonDecoder) object() (Record, error) {
 				d.consume(end)
 				return Record{}, d.tooLarge(start, s.offset(0))
 			}
-			var src []byte
-			if s.unit == 2 {
-				d.u8 = appendUTF16(d.u8[:0], s.raw(0, end), s.be)
-				src = d.u8
-			} else {
-				src = w[:end]
-			}
-			ev, perr := d.p.parse(src, d.keep)
+			ev, perr := d.p.parse(d.transcoded(end), d.keep)
 			if perr == nil {
 				d.consume(end)
 				return Record{Event: ev, Position: Position{Offset: start, End: s.offset(0)}}, nil
 			}
-			derr := jsonDecodeError(perr, start, 0, start, s.unit == 2)
+			derr := decodeError(FormatJSON, perr, start, 0, start, s.unit == 2)
 			// The brackets balance, so the damage is inside; but a cut-off
 			// object can balance against its successor, so prefer an
 			// object starting on a line of its own before this end.
 			limit := end
-			if c, ok := lineStart(w[:end], 1, startCol); ok {
+			if c, ok := lineStart(w[:end], 1, d.startCol); ok {
 				limit = c
 			}
 			d.consume(limit)
@@ -178,40 +138,28 @@ func (d *jsonDecoder) object() (Record, error) {
 			derr := &DecodeError{Format: FormatJSON, Offset: start, Reason: reason}
 			// The damage may lie anywhere before end: look for the next
 			// object from the start.
-			e, err := d.resync(1, startCol)
+			e, err := d.resync(1, d.startCol)
 			if err != nil {
 				return Record{}, err
 			}
 			derr.End = e
 			return Record{}, derr
 		}
-		if len(w)*s.unit >= d.max {
-			e, err := d.resync(len(w)-1, startCol)
-			if err != nil {
-				return Record{}, err
-			}
-			return Record{}, d.tooLarge(start, e)
-		}
-		grew, err := s.grow()
+		grew, err := d.extend(start)
 		if err != nil {
 			return Record{}, err
 		}
 		if grew {
 			continue
 		}
-		if !s.eof {
-			continue // cannot happen: the window is below the limit
-		}
 		// The input ended inside the object. A later object on a line of
 		// its own means only this one is cut off.
-		if c, ok := lineStart(w, 1, startCol); ok {
+		if c, ok := lineStart(w, 1, d.startCol); ok {
 			d.consume(c)
 			return Record{}, &DecodeError{Format: FormatJSON, Offset: start, End: s.offset(0),
 				Reason: "the object is cut off: a new object starts at byte " + strconv.FormatInt(s.offset(0), 10) + " before it ended"}
 		}
-		d.consume(len(w))
-		return Record{}, &DecodeError{Format: FormatJSON, Offset: start, End: s.offset(0),
-			Reason: "the input ends inside this object; the file is truncated or still being written"}
+		return Record{}, d.endsInside(start, "")
 	}
 }
 
@@ -280,15 +228,8 @@ func (d *jsonDecoder) junk() error {
 	s := d.src
 	start := s.offset(0)
 	first := s.preview()
-	end, err := d.resync(1, 1<<30)
-	if err != nil {
+	if _, err := d.resync(1, 1<<30); err != nil {
 		return err
 	}
-	return &DecodeError{Format: FormatJSON, Offset: start, End: end,
-		Reason: "skipped " + strconv.FormatInt(end-start, 10) + " bytes that are not a JSON object, starting with " + strconv.Quote(first)}
-}
-
-func (d *jsonDecoder) tooLarge(start, end int64) *DecodeError {
-	return &DecodeError{Format: FormatJSON, Offset: start, End: end,
-		Reason: "the object is larger than the maximum event size of " + strconv.Itoa(d.max) + " bytes and was skipped; raise the maximum event size to read it"}
+	return d.skipped(start, first, "that are not a JSON object")
 }

@@ -187,6 +187,13 @@ func (j *jsonOut) event(ev *Event) {
 	j.optU32(ev.ThreadID)
 	j.key("MachineName")
 	j.str(ev.Computer)
+	j.userAndTime(ev)
+	j.renderedAndData(ev)
+	j.close('}')
+}
+
+// userAndTime writes the members from UserId to Bookmark.
+func (j *jsonOut) userAndTime(ev *Event) {
 	j.key("UserId")
 	if ev.UserSID == "" {
 		j.b = append(j.b, "null"...)
@@ -222,6 +229,10 @@ func (j *jsonOut) event(ev *Event) {
 	j.key("Bookmark")
 	j.open('{')
 	j.close('}')
+}
+
+// renderedAndData writes the display names and the Properties.
+func (j *jsonOut) renderedAndData(ev *Event) {
 	j.key("LevelDisplayName")
 	j.strOrNull(ev.LevelText)
 	j.key("OpcodeDisplayName")
@@ -247,7 +258,6 @@ func (j *jsonOut) event(ev *Event) {
 		}
 	}
 	j.close(']')
-	j.close('}')
 }
 
 func (j *jsonOut) optU8(v *uint8) {

@@ -9,7 +9,7 @@ import (
 // works on source bytes and positions stay exact for any encoding.
 //
 // Framing looks at a projection with one byte per code unit: the unit itself
-// when it is ASCII, 0x80 for other characters and 0x81 for U+FEFF. For UTF-8
+// when it is ASCII, projOther for other characters and projBOM for U+FEFF. For UTF-8
 // the projection is the buffer itself; for UTF-16 it lets the same byte
 // scanners find markup at even offsets only.
 type source struct {
@@ -24,6 +24,12 @@ type source struct {
 	err   error
 	limit int // most bytes buf may hold
 }
+
+// The projection's stand-ins for code units that are not ASCII.
+const (
+	projOther = 0x80
+	projBOM   = 0x81 // U+FEFF: a BOM inside the stream
+)
 
 func newSource(r io.Reader, maxEvent int) *source {
 	return &source{r: r, unit: 1, limit: maxEvent + readChunk}
@@ -94,9 +100,9 @@ func (s *source) project() {
 		case h == 0 && l < 0x80:
 			dst[k] = l
 		case h == 0xFE && l == 0xFF:
-			dst[k] = 0x81
+			dst[k] = projBOM
 		default:
-			dst[k] = 0x80
+			dst[k] = projOther
 		}
 	}
 }
@@ -122,18 +128,11 @@ func (s *source) more() (bool, error) {
 		s.base += int64(drop)
 		s.pos = 0
 	}
-	want := readChunk
-	if room := s.limit - len(s.buf); want > room {
-		want = room
-	}
+	want := min(readChunk, s.limit-len(s.buf))
 	if cap(s.buf)-len(s.buf) < want {
-		c := 2 * cap(s.buf)
-		if c < len(s.buf)+want {
-			c = len(s.buf) + want
-		}
-		if c > s.limit {
-			c = s.limit
-		}
+		// Doubling like append, but never past the limit: it bounds the
+		// decoder's memory.
+		c := min(max(2*cap(s.buf), len(s.buf)+want), s.limit)
 		nb := make([]byte, len(s.buf), c)
 		copy(nb, s.buf)
 		s.buf = nb
@@ -167,10 +166,7 @@ func (s *source) more() (bool, error) {
 // that re-parsing a growing event costs linear time overall), the input
 // ends, or the limit is reached. It reports whether anything was added.
 func (s *source) grow() (bool, error) {
-	target := 2 * len(s.window()) * s.unit
-	if target < readChunk {
-		target = readChunk
-	}
+	target := max(2*len(s.window())*s.unit, readChunk)
 	added := false
 	for len(s.buf)-s.pos*s.unit < target {
 		ok, err := s.more()

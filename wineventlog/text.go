@@ -1,6 +1,7 @@
 package wineventlog
 
 import (
+	"slices"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -15,7 +16,7 @@ func appendUTF16(dst, src []byte, bigEndian bool) []byte {
 		lo, hi = 1, 0
 	}
 	// Markup and most values are ASCII: copy those units in a tight loop.
-	dst = slicesGrow(dst, n)
+	dst = slices.Grow(dst, n)
 	i := 0
 	for ; i < n; i++ {
 		l, h := src[2*i+lo], src[2*i+hi]
@@ -64,16 +65,8 @@ func appendUTF16(dst, src []byte, bigEndian bool) []byte {
 	return dst
 }
 
-func slicesGrow(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
-		nb := make([]byte, len(b), len(b)+n+n/8)
-		copy(nb, b)
-		return nb
-	}
-	return b
-}
-
-// appendValidUTF8 copies b, replacing each invalid sequence with U+FFFD.
+// appendValidUTF8 copies b, replacing each invalid byte with U+FFFD
+// (bytes.ToValidUTF8 would replace a run of them with one).
 func appendValidUTF8(dst, b []byte) []byte {
 	for len(b) > 0 {
 		c := b[0]

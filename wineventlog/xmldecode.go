@@ -2,17 +2,26 @@ package wineventlog
 
 import (
 	"bytes"
-	"io"
 	"strconv"
 	"strings"
 )
 
+// xmlDecoder reads a stream of <Event> elements: wevtutil's lines, an
+// <Events> document, pretty-printed or concatenated events. Declarations,
+// comments and a wrapper element's tags between events are passed over.
 type xmlDecoder struct {
-	src  *source
-	keep bool
-	max  int
-	p    xmlParser
-	u8   []byte // UTF-16 events transcoded
+	framer
+	p xmlParser
+}
+
+var xmlSeparators = newSeparators(" \t\r\n")
+
+func newXMLDecoder(src *source, keep bool, max int) *xmlDecoder {
+	// A resync after an oversized event starts 64 units before the window
+	// ends, where the event's end tag may have begun.
+	d := &xmlDecoder{framer: framer{src: src, format: FormatXML, noun: "event", keep: keep, max: max, backoff: 64}}
+	d.resume = d.resync
+	return d
 }
 
 func (d *xmlDecoder) Format() Format { return FormatXML }
@@ -85,35 +94,9 @@ func findEventTag(w []byte, from int, atEOF bool) (kind, at, end int) {
 func (d *xmlDecoder) Next() (Record, error) {
 	s := d.src
 	for {
-		w := s.window()
-		i := 0
-		for i < len(w) {
-			c := w[i]
-			if isSpace(c) || c == 0x81 {
-				i++
-			} else if c == 0xEF && s.unit == 1 && bytes.HasPrefix(w[i:], []byte{0xEF, 0xBB, 0xBF}) {
-				// A BOM inside the stream: files joined with copy or cat.
-				i += 3
-			} else {
-				break
-			}
-		}
-		s.advance(i)
-		w = s.window()
-		if len(w) < 16 && !s.eof {
-			ok, err := s.more()
-			if err != nil {
-				return Record{}, err
-			}
-			if ok {
-				continue
-			}
-		}
-		if len(w) == 0 {
-			if s.err != nil {
-				return Record{}, s.err
-			}
-			return Record{}, io.EOF
+		w, err := d.next(xmlSeparators, 16)
+		if err != nil {
+			return Record{}, err
 		}
 		if w[0] != '<' {
 			return Record{}, d.junk()
@@ -211,9 +194,7 @@ func (d *xmlDecoder) junk() error {
 			s.advance(1) // a candidate tag as large as the buffer: not one
 		}
 	}
-	end := s.offset(0)
-	return &DecodeError{Format: FormatXML, Offset: start, End: end,
-		Reason: "skipped " + strconv.FormatInt(end-start, 10) + " bytes that belong to no event, starting with " + strconv.Quote(first)}
+	return d.skipped(start, first, "that belong to no event")
 }
 
 func junkEnd(w []byte, from int, atEOF bool) (at int, found, incomplete bool) {
@@ -238,6 +219,8 @@ func junkEnd(w []byte, from int, atEOF bool) (at int, found, incomplete bool) {
 	return len(w), false, false
 }
 
+// event decodes the UTF-8 event at the window start. The parser finds its
+// end itself, so the bytes are read once.
 func (d *xmlDecoder) event() (Record, error) {
 	if d.src.unit == 2 {
 		return d.event16()
@@ -245,39 +228,29 @@ func (d *xmlDecoder) event() (Record, error) {
 	s := d.src
 	start := s.offset(0)
 	for {
-		w := s.window()
-		ev, n, perr := d.p.parse(w, d.keep, false)
-		if perr == nil && n > d.max {
-			s.advance(n)
-			return Record{}, d.tooLarge(start, s.offset(0))
-		}
+		ev, n, perr := d.p.parse(s.window(), d.keep, false)
 		if perr == nil {
 			s.advance(n)
+			if n > d.max {
+				return Record{}, d.tooLarge(start, s.offset(0))
+			}
 			return Record{Event: ev, Position: Position{Offset: start, End: start + int64(n)}}, nil
 		}
 		if perr.truncated {
-			if len(w) >= d.max {
-				return Record{}, d.oversize(start)
-			}
-			grew, err := s.grow()
+			grew, err := d.extend(start)
 			if err != nil {
 				return Record{}, err
 			}
 			if grew {
 				continue
 			}
-			if !s.eof {
-				return Record{}, d.oversize(start)
-			}
-			s.advance(len(w))
-			return Record{}, &DecodeError{Format: FormatXML, Offset: start, End: s.offset(0),
-				Reason: "the input ends inside this event (" + perr.msg + "); the file is truncated or still being written"}
+			return Record{}, d.endsInside(start, perr.msg)
 		}
 		if perr.cutAt >= 0 {
 			s.advance(perr.cutAt)
 			return Record{}, cutOff(start, s.offset(0), perr.msg)
 		}
-		derr := xmlDecodeError(perr, start, 0, start, false)
+		derr := decodeError(FormatXML, perr, start, 0, start, false)
 		end, err := d.resync(perr.pos)
 		if err != nil {
 			return Record{}, err
@@ -331,39 +304,17 @@ func cutOff(start, next int64, detail string) *DecodeError {
 		Reason: "the event is cut off: a new <Event> starts at byte " + strconv.FormatInt(next, 10) + " before it ended (" + detail + ")"}
 }
 
-func (d *xmlDecoder) oversize(start int64) error {
-	s := d.src
-	// Everything in the window was scanned without finding this event's
-	// end; search on from near its end (a tag may straddle it).
-	from := len(s.window()) - 64
-	if from < 1 {
-		from = 1
-	}
-	end, err := d.resync(from)
-	if err != nil {
-		return err
-	}
-	return d.tooLarge(start, end)
-}
-
-func (d *xmlDecoder) tooLarge(start, end int64) *DecodeError {
-	return &DecodeError{Format: FormatXML, Offset: start, End: end,
-		Reason: "the event is larger than the maximum event size of " + strconv.Itoa(d.max) + " bytes and was skipped; raise the maximum event size to read it"}
-}
-
 // event16 frames a UTF-16 event on the projection, then transcodes only its
 // bytes and parses them.
 func (d *xmlDecoder) event16() (Record, error) {
 	s := d.src
 	start := s.offset(0)
 	for {
-		w := s.window()
-		kind, at, end := findEventTag(w, 1, s.eof)
+		kind, at, end := findEventTag(s.window(), 1, s.eof)
 		switch kind {
 		case tagEventStart:
 			// Parse the piece for a precise account of where it stops.
-			d.u8 = appendUTF16(d.u8[:0], s.raw(0, at), s.be)
-			_, _, perr := d.p.parse(d.u8, false, true)
+			_, _, perr := d.p.parse(d.transcoded(at), false, true)
 			s.advance(at)
 			detail := "damaged"
 			if perr != nil {
@@ -375,30 +326,21 @@ func (d *xmlDecoder) event16() (Record, error) {
 				s.advance(end)
 				return Record{}, d.tooLarge(start, s.offset(0))
 			}
-			d.u8 = appendUTF16(d.u8[:0], s.raw(0, end), s.be)
-			ev, _, perr := d.p.parse(d.u8, d.keep, true)
+			ev, _, perr := d.p.parse(d.transcoded(end), d.keep, true)
 			s.advance(end)
 			pos := Position{Offset: start, End: s.offset(0)}
 			if perr != nil {
-				return Record{}, xmlDecodeError(perr, pos.Offset, pos.End, 0, true)
+				return Record{}, decodeError(FormatXML, perr, pos.Offset, pos.End, 0, true)
 			}
 			return Record{Event: ev, Position: pos}, nil
 		}
-		if len(w)*2 >= d.max {
-			return Record{}, d.oversize(start)
-		}
-		grew, err := s.grow()
+		grew, err := d.extend(start)
 		if err != nil {
 			return Record{}, err
 		}
 		if grew {
 			continue
 		}
-		if !s.eof {
-			return Record{}, d.oversize(start)
-		}
-		s.advance(len(w))
-		return Record{}, &DecodeError{Format: FormatXML, Offset: start, End: s.offset(0),
-			Reason: "the input ends inside this event; the file is truncated or still being written"}
+		return Record{}, d.endsInside(start, "")
 	}
 }

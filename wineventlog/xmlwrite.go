@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/xmlesc"
 )
 
 // XMLStyle selects the shape AppendEventXML writes, each matching a Windows
@@ -46,7 +47,7 @@ func (w *xmlWriter) attr(name, value string) {
 	w.b = append(w.b, ' ')
 	w.b = append(w.b, name...)
 	w.b = append(w.b, '=', w.q)
-	w.b = appendEscaped(w.b, value, w.q)
+	w.b = xmlesc.Append(w.b, value, w.q)
 	w.b = append(w.b, w.q)
 }
 
@@ -64,50 +65,10 @@ func (w *xmlWriter) elem(depth int, name, text string) {
 	w.b = append(w.b, '<')
 	w.b = append(w.b, name...)
 	w.b = append(w.b, '>')
-	w.b = appendEscaped(w.b, text, 0)
+	w.b = xmlesc.Append(w.b, text, 0)
 	w.b = append(w.b, "</"...)
 	w.b = append(w.b, name...)
 	w.b = append(w.b, '>')
-}
-
-// appendEscaped escapes text (quote 0) or an attribute value. Characters
-// XML 1.0 cannot carry become character references or U+FFFD.
-func appendEscaped(dst []byte, s string, quote byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		switch {
-		case c == '&':
-			dst = append(dst, "&amp;"...)
-		case c == '<':
-			dst = append(dst, "&lt;"...)
-		case c == '>':
-			dst = append(dst, "&gt;"...)
-		case c == '\'' && quote == '\'':
-			dst = append(dst, "&apos;"...)
-		case c == '"' && quote == '"':
-			dst = append(dst, "&quot;"...)
-		case c == 0:
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
-			dst = append(dst, "&#x"...)
-			dst = strconv.AppendUint(dst, uint64(c), 16)
-			dst = append(dst, ';')
-		default:
-			dst = append(dst, c)
-		}
-		i++
-	}
-	return dst
 }
 
 // appendSystemTime writes 100-ns precision, the resolution of the FILETIME
@@ -134,6 +95,23 @@ func AppendEventXML(dst []byte, ev *Event, style XMLStyle) []byte {
 	w.b = append(w.b, "<Event"...)
 	w.attr("xmlns", eventNS)
 	w.b = append(w.b, '>')
+	w.system(ev)
+	switch {
+	case len(ev.UserData) > 0 || ev.UserDataRoot != "":
+		w.userData(ev)
+	case len(ev.EventData) > 0:
+		w.eventData(ev)
+	}
+	rendered := ev.Message != "" || ev.LevelText != "" || ev.TaskText != "" || ev.OpcodeText != "" || len(ev.KeywordsText) > 0
+	if style == XMLRendered || style == XMLPretty && rendered {
+		w.renderingInfo(ev)
+	}
+	w.line(0)
+	w.b = append(w.b, "</Event>"...)
+	return w.b
+}
+
+func (w *xmlWriter) system(ev *Event) {
 	w.line(1)
 	w.b = append(w.b, "<System>"...)
 
@@ -200,60 +178,55 @@ func AppendEventXML(dst []byte, ev *Event, style XMLStyle) []byte {
 	w.closeEmpty()
 	w.line(1)
 	w.b = append(w.b, "</System>"...)
+}
 
-	switch {
-	case len(ev.UserData) > 0 || ev.UserDataRoot != "":
-		w.userData(ev)
-	case len(ev.EventData) > 0:
-		w.line(1)
-		w.b = append(w.b, "<EventData>"...)
-		for _, d := range ev.EventData {
-			w.line(2)
-			if d.Name == "Binary" {
-				w.b = append(w.b, "<Binary>"...)
-				w.b = appendEscaped(w.b, d.Value, 0)
-				w.b = append(w.b, "</Binary>"...)
-				continue
-			}
-			w.b = append(w.b, "<Data"...)
-			if d.Name != "" {
-				w.attr("Name", d.Name)
-			}
-			w.b = append(w.b, '>')
-			w.b = appendEscaped(w.b, d.Value, 0)
-			w.b = append(w.b, "</Data>"...)
-		}
-		w.line(1)
-		w.b = append(w.b, "</EventData>"...)
-	}
-
-	rendered := ev.Message != "" || ev.LevelText != "" || ev.TaskText != "" || ev.OpcodeText != "" || len(ev.KeywordsText) > 0
-	if style == XMLRendered || style == XMLPretty && rendered {
-		w.line(1)
-		w.b = append(w.b, "<RenderingInfo"...)
-		w.attr("Culture", "en-US")
-		w.b = append(w.b, '>')
-		w.elem(2, "Message", ev.Message)
-		w.elem(2, "Level", ev.LevelText)
-		w.elem(2, "Task", ev.TaskText)
-		w.elem(2, "Opcode", ev.OpcodeText)
-		w.elem(2, "Channel", ev.Channel)
-		w.elem(2, "Provider", ev.ProviderName)
+func (w *xmlWriter) eventData(ev *Event) {
+	w.line(1)
+	w.b = append(w.b, "<EventData>"...)
+	for _, d := range ev.EventData {
 		w.line(2)
-		w.b = append(w.b, "<Keywords>"...)
-		for _, k := range ev.KeywordsText {
-			w.elem(3, "Keyword", k)
+		if d.Name == "Binary" {
+			w.b = append(w.b, "<Binary>"...)
+			w.b = xmlesc.Append(w.b, d.Value, 0)
+			w.b = append(w.b, "</Binary>"...)
+			continue
 		}
-		if len(ev.KeywordsText) > 0 {
-			w.line(2)
+		w.b = append(w.b, "<Data"...)
+		if d.Name != "" {
+			w.attr("Name", d.Name)
 		}
-		w.b = append(w.b, "</Keywords>"...)
-		w.line(1)
-		w.b = append(w.b, "</RenderingInfo>"...)
+		w.b = append(w.b, '>')
+		w.b = xmlesc.Append(w.b, d.Value, 0)
+		w.b = append(w.b, "</Data>"...)
 	}
-	w.line(0)
-	w.b = append(w.b, "</Event>"...)
-	return w.b
+	w.line(1)
+	w.b = append(w.b, "</EventData>"...)
+}
+
+// renderingInfo writes what wevtutil /f:RenderedXml and Event Viewer add:
+// the message and the names of level, task, opcode and keywords.
+func (w *xmlWriter) renderingInfo(ev *Event) {
+	w.line(1)
+	w.b = append(w.b, "<RenderingInfo"...)
+	w.attr("Culture", "en-US")
+	w.b = append(w.b, '>')
+	w.elem(2, "Message", ev.Message)
+	w.elem(2, "Level", ev.LevelText)
+	w.elem(2, "Task", ev.TaskText)
+	w.elem(2, "Opcode", ev.OpcodeText)
+	w.elem(2, "Channel", ev.Channel)
+	w.elem(2, "Provider", ev.ProviderName)
+	w.line(2)
+	w.b = append(w.b, "<Keywords>"...)
+	for _, k := range ev.KeywordsText {
+		w.elem(3, "Keyword", k)
+	}
+	if len(ev.KeywordsText) > 0 {
+		w.line(2)
+	}
+	w.b = append(w.b, "</Keywords>"...)
+	w.line(1)
+	w.b = append(w.b, "</RenderingInfo>"...)
 }
 
 // userData rebuilds the element tree from the flattened dotted paths.
@@ -273,7 +246,7 @@ func (w *xmlWriter) userData(ev *Event) {
 	for _, d := range ev.UserData {
 		if d.Name == "" {
 			// The root itself is the leaf: no line break may enter its text.
-			w.b = appendEscaped(w.b, d.Value, 0)
+			w.b = xmlesc.Append(w.b, d.Value, 0)
 			rootText = true
 			continue
 		}

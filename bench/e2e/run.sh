@@ -5,7 +5,9 @@
 # test server (documents kept by _id only, JSON not re-validated, so the
 # server costs little). Reports events/s (from the collector's start to the
 # last document stored), the collector's CPU time per event (utime+stime
-# from /proc/PID/stat) and its peak RSS (VmHWM).
+# from /proc/PID/stat), its peak RSS (VmHWM) and the peak of its anonymous
+# part (RssAnon, sampled every 50 ms), and the idle RSS of the same
+# configuration with nothing to read (IDLE=0 skips it).
 #
 #   bench/e2e/run.sh                 # 200k events, the intune collector only
 #   N=50000 bench/e2e/run.sh
@@ -16,7 +18,9 @@
 #   INTUNE_ARGS='--set=exporters::intune_elasticsearch::sending_queue::batch::max_size=2000'
 #
 # OTELCOL_BIN picks a collector binary (default bin/otelcol-intune, built
-# with `make build` when missing). Everything else the run needs is built
+# with `make build` when missing); LABEL names its row (default
+# otelcol-intune). STOCK_ONLY=1 skips otelcol-intune. bench/e2e/compare.sh
+# runs this script in interleaved rounds and prints medians. Everything else the run needs is built
 # or generated under bench/e2e/build/ (ignored by git). Linux only (/proc).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +31,7 @@ work=bench/e2e/build
 mkdir -p "$work"
 
 bin=${OTELCOL_BIN:-bin/otelcol-intune}
-if [ ! -x "$bin" ]; then
+if [ "${STOCK_ONLY:-0}" != 1 ] && [ ! -x "$bin" ]; then
   echo "building $bin"
   $GO build -trimpath -o "$bin" ./cmd/otelcol-intune
 fi
@@ -70,11 +74,26 @@ created() {
   curl -sf "$1/_esbulktest/stats" | sed -n 's/.*"created":\([0-9]*\).*/\1/p'
 }
 
+# idle_rss NAME PID: VmRSS once the collector has started and settled.
+idle_rss() {
+  local name=$1 pid=$2
+  sleep "${IDLE_WAIT:-3}"
+  if kill -0 "$pid" 2>/dev/null; then
+    awk -v name="$name" '/^VmRSS:/{printf "%-16s idle RSS %6.1f MiB (no input, %ss after start)\n", name, $2 / 1024, ENVIRON["IDLE_WAIT"] ? ENVIRON["IDLE_WAIT"] : 3
+      printf "%s-idle %f\n", name, $2 / 1024 > "/dev/stderr"}' "/proc/$pid/status" 2>>"$work/idle"
+  fi
+}
+
 # measure NAME URL PID: waits for N documents, then prints the figures.
 measure() {
-  local name=$1 url=$2 pid=$3 start=$4 n=0
-  local deadline=$((SECONDS + 600))
+  local name=$1 url=$2 pid=$3 start=$4 n=0 anon=0 a
+  # Ten minutes, or more for big inputs on a busy machine.
+  local deadline=$((SECONDS + 600 + N / 1000))
   while :; do
+    # The kernel keeps a peak only of the whole RSS (VmHWM), most of which
+    # at idle is the binary's pages; the anonymous part is sampled here.
+    a=$(awk '/^RssAnon:/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ "${a:-0}" -gt "$anon" ] && anon=$a
     n=$(created "$url" || echo 0)
     [ "${n:-0}" -ge "$N" ] && break
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -82,7 +101,7 @@ measure() {
       exit 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-      echo "$name: only $n of $N documents after 10 minutes" >&2
+      echo "$name: only $n of $N documents after $((600 + N / 1000)) s" >&2
       exit 1
     fi
     sleep 0.05
@@ -95,28 +114,29 @@ measure() {
   ticks=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
   local hwm
   hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$pid/status")
-  awk -v name="$name" -v n="$N" -v s="$start" -v e="$end" -v t="$ticks" -v tck="$tck" -v hwm="$hwm" 'BEGIN {
+  awk -v name="$name" -v n="$N" -v s="$start" -v e="$end" -v t="$ticks" -v tck="$tck" -v hwm="$hwm" -v anon="$anon" 'BEGIN {
     el = e - s
-    printf "%-16s %8d events  %7.2f s  %9.0f events/s  %6.1f CPU-us/event  peak RSS %6.1f MiB\n",
-      name, n, el, n / el, t / tck * 1e6 / n, hwm / 1024
-    printf "%s %f %f\n", name, n / el, t / tck * 1e6 / n > "/dev/stderr"
+    printf "%-16s %8d events  %7.2f s  %9.0f events/s  %6.1f CPU-us/event  peak RSS %6.1f MiB (anonymous %5.1f)\n",
+      name, n, el, n / el, t / tck * 1e6 / n, hwm / 1024, anon / 1024
+    printf "%s %f %f %f %f\n", name, n / el, t / tck * 1e6 / n, hwm / 1024, anon / 1024 > "/dev/stderr"
   }' 2>>"$work/rates"
 }
 
 : >"$work/rates"
+: >"$work/idle"
 echo "input: $input ($N events, $(du -m "$input" | cut -f1) MiB); $(nproc) CPUs"
 
 # --- otelcol-intune ---------------------------------------------------------
-run=$(mktemp -d "$work/run.XXXXXX")
-start_es "$run/esbulkserver.log"
-cat >"$run/config.yaml" <<EOF
+# intune_config INCLUDE writes the collector's configuration for this run.
+intune_config() {
+  cat >"$run/config.yaml" <<EOF
 extensions:
   file_storage:
     directory: $root/$run/state
     create_directory: true
 receivers:
   intune_connector:
-    include: ["$root/$input"]
+    include: ["$1"]
     start_at: beginning
     storage: file_storage
 exporters:
@@ -134,14 +154,33 @@ service:
     logs:
       level: warn
 EOF
-start=$(date +%s.%N)
-# shellcheck disable=SC2086 # INTUNE_ARGS is a list of --set=... flags.
-"$bin" --config "$run/config.yaml" ${INTUNE_ARGS:-} >"$work/otelcol-intune.log" 2>&1 &
-pid=$!
-pids+=("$pid")
-measure otelcol-intune "$url" "$pid" "$start"
-kill "$pid"; wait "$pid" 2>/dev/null || true
-rm -rf "$run"
+}
+
+label=${LABEL:-otelcol-intune}
+if [ "${STOCK_ONLY:-0}" != 1 ]; then
+  run=$(mktemp -d "$work/run.XXXXXX")
+  start_es "$run/esbulkserver.log"
+  if [ "${IDLE:-1}" = 1 ]; then
+    # The same configuration with nothing to read: the idle footprint.
+    intune_config "$root/$run/no-input/*.xml"
+    # shellcheck disable=SC2086 # INTUNE_ARGS is a list of --set=... flags.
+    "$bin" --config "$run/config.yaml" ${INTUNE_ARGS:-} >"$work/otelcol-intune-idle.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    idle_rss "$label" "$pid"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    rm -rf "$run/state"
+  fi
+  intune_config "$root/$input"
+  start=$(date +%s.%N)
+  # shellcheck disable=SC2086 # INTUNE_ARGS is a list of --set=... flags.
+  "$bin" --config "$run/config.yaml" ${INTUNE_ARGS:-} >"$work/otelcol-intune.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  measure "$label" "$url" "$pid" "$start"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$run"
+fi
 
 # --- stock contrib stack (optional) -----------------------------------------
 if [ "${STOCK:-0}" = 1 ]; then
@@ -163,7 +202,7 @@ if [ "${STOCK:-0}" = 1 ]; then
   measure stock-contrib "$url" "$pid" "$start"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$run"
-  awk '{r[$1] = $2; c[$1] = $3} END { if (r["stock-contrib"] > 0 && c["otelcol-intune"] > 0)
-    printf "ratio: otelcol-intune handles %.1fx the events/s of the stock contrib stack, using 1/%.1f of its CPU time per event\n",
-      r["otelcol-intune"] / r["stock-contrib"], c["stock-contrib"] / c["otelcol-intune"] }' "$work/rates"
+  awk '{r[$1] = $2; c[$1] = $3} END { if (r["stock-contrib"] > 0 && c[label] > 0)
+    printf "ratio: %s handles %.1fx the events/s of the stock contrib stack, using 1/%.1f of its CPU time per event\n",
+      label, r[label] / r["stock-contrib"], c["stock-contrib"] / c[label] }' label="$label" "$work/rates"
 fi

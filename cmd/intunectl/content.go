@@ -15,7 +15,7 @@ import (
 // --catalog files layered over it, so that a site's own events, wording
 // and runbook links reach the lookups, alert texts and rules.
 func (c *cli) content(args []string) int {
-	fs := c.newFlags("content", "[--catalog FILE]... -o DIR")
+	fs := c.newFlags("content")
 	c.addCatalogFlag(fs)
 	out := fs.String("o", "", "write the content below this `DIR` (kibana/ and splunk/intune_connector/ inside it)")
 	rest, err := parse(fs, args)
@@ -53,7 +53,7 @@ func (c *cli) content(args []string) int {
 	n, err := writeContent(*out, files)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "intunectl content: writing %s: %v\n", *out, err)
-		return exitUnreadable
+		return exitOutput
 	}
 	fmt.Fprintf(c.stdout, "Wrote %s below %s:\n", plural(n, "file", "files"), *out)
 	fmt.Fprintf(c.stdout, "  %s  Kibana saved objects and detection rules (Stack Management > Saved objects > Import; Security > Rules > Import)\n",

@@ -8,15 +8,14 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
-	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
 
 func (c *cli) convert(args []string) int {
-	fs := c.newFlags("convert", "[--to ecs|hec|otlp-json] [--original] [--format xml|json|evtx] FILE...")
+	fs := c.newFlags("convert")
 	to := fs.String("to", "ecs", "output: ecs (Elasticsearch documents), hec (Splunk HEC events) or otlp-json (OTLP log records)")
 	original := fs.Bool("original", false, "keep each event's text in event.original")
-	format := formatFlag(fs)
-	files, f, code, ok := c.inputs(fs, args, format)
+	rf := addReadFlags(fs)
+	files, code, ok := c.inputs(fs, args, rf)
 	if !ok {
 		return code
 	}
@@ -29,7 +28,7 @@ func (c *cli) convert(args []string) int {
 
 	out := bufio.NewWriterSize(c.stdout, 64<<10)
 	var line []byte
-	totals, werr := c.eachEvent(files, eventfile.Options{Format: f, NoOriginal: !*original}, func(rec *wineventlog.Record) error {
+	totals, werr := c.eachEvent(files, rf.options(!*original), func(rec *wineventlog.Record) error {
 		logs := plog.NewLogs()
 		rl := logs.ResourceLogs().AppendEmpty()
 		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
@@ -48,7 +47,7 @@ func (c *cli) convert(args []string) int {
 	}
 	if werr != nil {
 		fmt.Fprintf(c.stderr, "intunectl convert: writing output: %v\n", werr)
-		return exitUnreadable
+		return exitOutput
 	}
 	return totals.exitCode()
 }

@@ -12,8 +12,8 @@ import (
 // dump prints every EVTX record as Windows renders it: one <Event> XML
 // document per record.
 func (c *cli) dump(args []string) int {
-	fs := c.newFlags("dump", "[--carve] FILE.evtx...")
-	carve := fs.Bool("carve", false, "also recover records left in chunk slack space")
+	fs := c.newFlags("dump")
+	carve := fs.Bool("carve", false, "also recover records left in chunk slack, such as intact records after a torn one")
 	files, err := parse(fs, args)
 	if err != nil {
 		return flagErr(err)
@@ -32,7 +32,7 @@ func (c *cli) dump(args []string) int {
 	}
 	if werr != nil {
 		fmt.Fprintf(c.stderr, "intunectl dump: writing output: %v\n", werr)
-		return exitUnreadable
+		return exitOutput
 	}
 	return totals.exitCode()
 }

@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
 func (c *cli) explain(args []string) int {
-	fs := c.newFlags("explain", "[--catalog FILE] <event-id | event-name | diagnostic-code>...")
+	fs := c.newFlags("explain")
 	c.addCatalogFlag(fs)
 	queries, err := parse(fs, args)
 	if err != nil {
@@ -35,7 +36,11 @@ func (c *cli) explain(args []string) int {
 			c.explainCode(cat, ce)
 		default:
 			fmt.Fprintf(c.stderr, "intunectl: %q is not a known event ID, event name or diagnostic code.\n", q)
-			fmt.Fprintln(c.stderr, "  Event IDs are numbers (3001, 20102), names look like PkcsCertIssue_Failure, codes like 0x00000400.")
+			if _, err := strconv.ParseUint(q, 10, 32); err == nil {
+				fmt.Fprintln(c.stderr, "  Neither connector generation documents this event ID. Seen in another log (System, Application) or from another provider, it is not a connector event; seen in a connector log, it is newer than this catalog.")
+			} else {
+				fmt.Fprintln(c.stderr, "  Event IDs are numbers (3001, 20102), names look like PkcsCertIssue_Failure, codes like 0x00000400.")
+			}
 			if sugg := suggest(cat, q); len(sugg) > 0 {
 				fmt.Fprintf(c.stderr, "  Did you mean: %s?\n", strings.Join(sugg, ", "))
 			}

@@ -1,18 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/evtx"
 )
 
 // maxReportedErrors bounds the damage lines printed per file; the total is
@@ -33,34 +35,48 @@ func (t inputTotals) exitCode() int {
 	return exitOK
 }
 
-// formatFlag adds the --format flag every reading command takes.
-func formatFlag(fs *flag.FlagSet) *string {
-	return fs.String("format", "", "input format: xml, json or evtx (default: detect from content)")
+// readFlags are the flags every command that reads exports takes.
+type readFlags struct {
+	format *string
+	carve  *bool
+	f      wineventlog.Format
+}
+
+func addReadFlags(fs *flag.FlagSet) *readFlags {
+	return &readFlags{
+		format: fs.String("format", "", "input format: xml, json or evtx (default: detect from content)"),
+		carve:  fs.Bool("carve", false, "EVTX: also recover records left in chunk slack, such as intact records after a torn one"),
+	}
+}
+
+// options are the eventfile options the flags ask for.
+func (r *readFlags) options(noOriginal bool) eventfile.Options {
+	return eventfile.Options{Format: r.f, Carve: *r.carve, NoOriginal: noOriginal}
 }
 
 // inputs parses a reading command's flags and files and loads the
 // --catalog files. ok is false when the command should stop with code:
 // help asked for, a bad flag, no file, an unknown --format or a bad
 // catalog file.
-func (c *cli) inputs(fs *flag.FlagSet, args []string, format *string) (files []string, f wineventlog.Format, code int, ok bool) {
+func (c *cli) inputs(fs *flag.FlagSet, args []string, rf *readFlags) (files []string, code int, ok bool) {
 	c.addCatalogFlag(fs)
 	files, err := parse(fs, args)
 	if err != nil {
-		return nil, "", flagErr(err), false
+		return nil, flagErr(err), false
 	}
 	if len(files) == 0 {
 		fmt.Fprintf(c.stderr, "intunectl %s: name at least one exported log file, or - for standard input\n", fs.Name())
 		fs.Usage()
-		return nil, "", exitUsage, false
+		return nil, exitUsage, false
 	}
-	if f, err = parseFormat(*format); err != nil {
+	if rf.f, err = parseFormat(*rf.format); err != nil {
 		fmt.Fprintf(c.stderr, "intunectl %s: %v\n", fs.Name(), err)
-		return nil, "", exitUsage, false
+		return nil, exitUsage, false
 	}
 	if !c.loadCatalog(fs.Name()) {
-		return nil, "", exitUsage, false
+		return nil, exitUsage, false
 	}
-	return files, f, exitOK, true
+	return files, exitOK, true
 }
 
 func parseFormat(s string) (wineventlog.Format, error) {
@@ -91,6 +107,7 @@ func (c *cli) eachEvent(files []string, opts eventfile.Options, fn func(rec *win
 		}
 		t.files++
 		n, damaged, err := c.readFile(f, fn)
+		c.carveHint(f, opts.Carve)
 		f.Close()
 		t.events += n
 		t.damaged += damaged
@@ -150,11 +167,40 @@ func (c *cli) reportOpenError(name string, err error) {
 		fmt.Fprintf(c.stderr, "intunectl: %s: no such file\n", displayName(name))
 	case errors.Is(err, os.ErrPermission):
 		fmt.Fprintf(c.stderr, "intunectl: %s: permission denied; copy the export somewhere readable or run with rights to read it\n", displayName(name))
-	case errors.Is(err, wineventlog.ErrUnknownFormat) && !strings.Contains(err.Error(), "instead:"):
-		// The decoder's message names the accepted formats; say how to make one.
-		fmt.Fprintf(c.stderr, "intunectl: %v\n  Export events with wevtutil qe <log> /f:xml, Event Viewer's Save As (EVTX or XML), or Get-WinEvent | ConvertTo-Json.\n", err)
 	default:
+		// The decoders' messages say what the input is and what to do.
 		fmt.Fprintf(c.stderr, "intunectl: %v\n", err)
+		if errors.Is(err, wineventlog.ErrUnknownFormat) && isDeadLetterFile(name) {
+			fmt.Fprintf(c.stderr, "  %s is a dead-letter file of an otelcol-intune exporter: send its records again with intunectl replay.\n", displayName(name))
+		}
+	}
+}
+
+// isDeadLetterFile reports whether the file's first line is a dead-letter
+// entry.
+func isDeadLetterFile(name string) bool {
+	if name == "-" {
+		return false
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReaderSize(f, 64<<10).ReadSlice('\n')
+	return deadletter.LooksLikeEntry(line)
+}
+
+// carveHint points at --carve when an EVTX file had torn records, after
+// which intact ones may still be recovered.
+func (c *cli) carveHint(f *eventfile.File, carving bool) {
+	r, ok := f.Decoder.(*evtx.Reader)
+	if !ok || carving {
+		return
+	}
+	if n := r.Stats().Damaged[evtx.DamageTornRecord]; n > 0 {
+		fmt.Fprintf(c.stderr, "intunectl: %s: %s; run again with --carve to recover intact records after them\n",
+			displayName(f.Name), plural(n, "torn record", "torn records"))
 	}
 }
 

@@ -8,12 +8,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
+
+// No goroutine outlives the tests: replay's OTLP exporter, the test
+// receivers, and the exporters that write dead letters in replay_test.go.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	c := &cli{stdout: &out, stderr: &errb, stdin: strings.NewReader(stdin)}
+	c := &cli{stdout: &out, stderr: &errb, stdin: strings.NewReader(stdin), getenv: func(string) string { return "" }}
 	code = c.run(args)
 	return code, out.String(), errb.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"math"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
-	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
 
 //go:embed report.html.tmpl
@@ -47,24 +47,24 @@ type reportData struct {
 type serviceState struct{ lastStart, lastStop time.Time }
 
 func (c *cli) report(args []string) int {
-	fs := c.newFlags("report", "[-o report.html] [--title TEXT] [--format xml|json|evtx] FILE...")
+	fs := c.newFlags("report")
 	out := fs.String("o", "report.html", "write the HTML page to this file (- for standard output)")
 	title := fs.String("title", "Intune Certificate Connector report", "page title")
-	format := formatFlag(fs)
-	files, f, code, ok := c.inputs(fs, args, format)
+	rf := addReadFlags(fs)
+	files, code, ok := c.inputs(fs, args, rf)
 	if !ok {
 		return code
 	}
 	en := c.enricher(mapping.Config{})
 	cat := en.Catalog()
 	r := &reportData{
-		summary:  newSummary(),
+		summary:  newSummary(cat),
 		times:    map[mapping.Outcome][]time.Time{},
 		services: map[string]*serviceState{},
 		journeys: newJourneys(),
 	}
 	lr := plog.NewLogRecord()
-	totals, _ := c.eachEvent(files, eventfile.Options{Format: f, NoOriginal: true}, func(rec *wineventlog.Record) error {
+	totals, _ := c.eachEvent(files, rf.options(true), func(rec *wineventlog.Record) error {
 		lr.Attributes().Clear()
 		res := en.Enrich(&rec.Event, lr)
 		r.add(&rec.Event, res, lr)
@@ -81,7 +81,7 @@ func (c *cli) report(args []string) int {
 	}
 	if err := writeOutput(*out, page, c); err != nil {
 		fmt.Fprintf(c.stderr, "intunectl report: cannot write %s: %v\n", *out, err)
-		return exitUnreadable
+		return exitOutput
 	}
 	if *out != "-" {
 		fmt.Fprintf(c.stderr, "intunectl report: wrote %s (%s from %s)\n", *out, plural(r.events, "event", "events"), plural(totals.files, "file", "files"))
@@ -90,38 +90,58 @@ func (c *cli) report(args []string) int {
 }
 
 // writeOutput replaces the file in one step, so an interrupted run never
-// leaves half a page where a good report was.
+// leaves half a page where a good report was. Errors name the file asked
+// for, not the temporary one beside it.
 func writeOutput(name string, b []byte, c *cli) error {
 	if name == "-" {
 		_, err := c.stdout.Write(b)
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".intunectl-report-*")
+	dir := filepath.Dir(name)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("the folder %s does not exist; create it or choose another -o", dir)
+	}
+	tmp, err := os.CreateTemp(dir, ".intunectl-report-*")
 	if err != nil {
-		return err
+		return underlying(err)
 	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+	err = func() error {
+		if _, err := tmp.Write(b); err != nil {
+			tmp.Close()
+			return err
+		}
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp.Name(), name)
+	}()
+	if err != nil {
 		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		os.Remove(tmp.Name())
-		return err
+		return underlying(err)
 	}
 	return nil
 }
 
+// underlying drops the path from a file system error.
+func underlying(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
 func (r *reportData) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogRecord) {
-	r.summary.add(ev, res, lr)
+	if !r.summary.add(ev, res, lr) {
+		return // another log's event: counted apart only
+	}
 	r.journeys.add(ev, res, lr)
 	if !ev.TimeCreated.IsZero() {
 		r.times[res.Outcome] = append(r.times[res.Outcome], ev.TimeCreated)
@@ -161,6 +181,14 @@ type pageData struct {
 	Devices     []deviceView
 	DeviceLimit int
 	Unmatched   int
+	Foreign     int
+	Sources     []sourceView
+}
+
+// sourceView is a log or provider whose events are not connector events.
+type sourceView struct {
+	Title, IDs string
+	Count      int
 }
 
 type outcomeCount struct {
@@ -188,7 +216,10 @@ func (r *reportData) render(cat *mapping.Catalog, title string, files []string, 
 	}
 	p := pageData{
 		Title: title, Events: r.events, Damaged: totals.damaged, Unreadable: totals.unreadable,
-		From: fmtTime(r.first), To: fmtTime(r.last), Unmatched: r.unmatched,
+		From: fmtTime(r.first), To: fmtTime(r.last), Unmatched: r.unmatched, Foreign: r.foreign,
+	}
+	for _, src := range r.sources() {
+		p.Sources = append(p.Sources, sourceView{Title: src.title(), IDs: src.idList(12), Count: src.count})
 	}
 	for _, f := range files {
 		p.Files = append(p.Files, displayName(f))

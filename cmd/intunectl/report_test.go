@@ -68,7 +68,8 @@ func TestReport(t *testing.T) {
 			name: "missing and good file", args: []string{"report", "-o", filepath.Join(dir, "partial.html"), filepath.Join(dir, "absent.evtx"), samples + "legacy.ps7.json"},
 			code: exitUnreadable, out: filepath.Join(dir, "partial.html"), contains: []string{"could not be read", "CertificateRenewal_Failure"}, stderr: "no such file",
 		},
-		{name: "unwritable output", args: []string{"report", "-o", filepath.Join(dir, "no", "such", "dir.html"), samples + "legacy.ps7.json"}, code: exitUnreadable, stderr: "cannot write"},
+		// An output problem is not an input problem.
+		{name: "unwritable output", args: []string{"report", "-o", filepath.Join(dir, "no", "such", "dir.html"), samples + "legacy.ps7.json"}, code: exitOutput, stderr: "does not exist; create it or choose another -o"},
 		{name: "help", args: []string{"report", "-h"}, code: exitOK, stderr: "Usage: intunectl report"},
 	}
 	for _, tc := range tests {

@@ -11,20 +11,17 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
-	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
-
-const traceSynopsis = "[--json] [--format xml|json|evtx] [--catalog FILE] <device-id | request-id | thumbprint | serial> FILE..."
 
 // trace prints the journey of one device, request or certificate through
 // the exports: every event that names it, and those tied to it through the
 // requests and certificates they share, in time order, with the first
 // failing step and what to do about it.
 func (c *cli) trace(args []string) int {
-	fs := c.newFlags("trace", traceSynopsis)
+	fs := c.newFlags("trace")
 	asJSON := fs.Bool("json", false, "print the journey as one JSON object")
-	format := formatFlag(fs)
-	rest, f, code, ok := c.inputs(fs, args, format)
+	rf := addReadFlags(fs)
+	rest, code, ok := c.inputs(fs, args, rf)
 	if !ok {
 		return code
 	}
@@ -38,7 +35,7 @@ func (c *cli) trace(args []string) int {
 	en := c.enricher(mapping.Config{})
 	j := newJourneys()
 	lr := plog.NewLogRecord()
-	totals, _ := c.eachEvent(files, eventfile.Options{Format: f, NoOriginal: true}, func(rec *wineventlog.Record) error {
+	totals, _ := c.eachEvent(files, rf.options(true), func(rec *wineventlog.Record) error {
 		lr.Attributes().Clear()
 		res := en.Enrich(&rec.Event, lr)
 		j.add(&rec.Event, res, lr)
@@ -53,7 +50,7 @@ func (c *cli) trace(args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "intunectl trace: writing output: %v\n", err)
-		return exitUnreadable
+		return exitOutput
 	}
 	if len(steps) == 0 {
 		fmt.Fprintf(c.stderr, "intunectl trace: no event in %s names %q as a device ID, request ID, thumbprint or serial number\n",

@@ -108,7 +108,7 @@ func TestTrace(t *testing.T) {
 		},
 		{
 			name: "help names trace and content", args: []string{"help"}, code: exitOK,
-			contains: []string{"intunectl trace [--json]", "intunectl content [--catalog FILE] -o DIR", "trace: no event names the key"},
+			contains: []string{"intunectl trace [--json]", "intunectl content [--catalog FILE]... -o DIR", "trace: no event names the key"},
 		},
 		{
 			name: "a file but no key", args: []string{"trace", file}, code: exitUsage,

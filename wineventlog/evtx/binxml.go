@@ -313,35 +313,8 @@ func (p *parser) element() (*node, error) {
 	}
 	n := &node{kind: nodeElement, name: name}
 	if tok&tokMoreBit != 0 {
-		if err := p.need(4); err != nil {
+		if err := p.attributes(n); err != nil {
 			return nil, err
-		}
-		p.pos += 4 // attribute list size
-		for p.pos < p.end && p.c.data[p.pos]&^tokMoreBit == tokAttribute {
-			if p.tokens++; p.tokens > maxTokensPerRecord {
-				return nil, errTokenBudget
-			}
-			if err := p.need(5); err != nil {
-				return nil, err
-			}
-			p.pos++
-			an, err := p.name()
-			if err != nil {
-				return nil, err
-			}
-			a := attr{name: an}
-			for p.pos < p.end {
-				t := p.c.data[p.pos] &^ tokMoreBit
-				if t != tokValue && t != tokSubst && t != tokOptionalSubst && t != tokCharRef && t != tokEntityRef {
-					break
-				}
-				v, err := p.content(p.c.data[p.pos])
-				if err != nil {
-					return nil, err
-				}
-				a.value = append(a.value, v)
-			}
-			n.attrs = append(n.attrs, a)
 		}
 	}
 	if err := p.need(1); err != nil {
@@ -383,6 +356,42 @@ func (p *parser) element() (*node, error) {
 			n.children = append(n.children, c)
 		}
 	}
+}
+
+// attributes reads the attribute list of the element n, whose header was
+// just read.
+func (p *parser) attributes(n *node) error {
+	if err := p.need(4); err != nil {
+		return err
+	}
+	p.pos += 4 // attribute list size
+	for p.pos < p.end && p.c.data[p.pos]&^tokMoreBit == tokAttribute {
+		if p.tokens++; p.tokens > maxTokensPerRecord {
+			return errTokenBudget
+		}
+		if err := p.need(5); err != nil {
+			return err
+		}
+		p.pos++
+		an, err := p.name()
+		if err != nil {
+			return err
+		}
+		a := attr{name: an}
+		for p.pos < p.end {
+			t := p.c.data[p.pos] &^ tokMoreBit
+			if t != tokValue && t != tokSubst && t != tokOptionalSubst && t != tokCharRef && t != tokEntityRef {
+				break
+			}
+			v, err := p.content(p.c.data[p.pos])
+			if err != nil {
+				return err
+			}
+			a.value = append(a.value, v)
+		}
+		n.attrs = append(n.attrs, a)
+	}
+	return nil
 }
 
 // plausibleName reports whether off can be the name offset of an element

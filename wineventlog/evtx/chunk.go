@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/magic"
 )
 
 const (
@@ -15,9 +17,9 @@ const (
 )
 
 var (
-	fileMagic   = []byte("ElfFile\x00")
-	chunkMagic  = []byte("ElfChnk\x00")
-	recordMagic = []byte{0x2a, 0x2a, 0, 0}
+	fileMagic   = []byte(magic.EVTXFile)
+	chunkMagic  = []byte(magic.EVTXChunk)
+	recordMagic = []byte(magic.EVTXRecord)
 )
 
 // chunk holds one 64 KiB chunk and the names and templates parsed from it.

@@ -74,6 +74,19 @@ type Reader struct {
 
 var _ wineventlog.Decoder = (*Reader)(nil)
 
+// notEVTX explains input without the EVTX signature, naming the text
+// exports that are read as XML or JSON instead.
+func notEVTX(p []byte) error {
+	what := ""
+	switch wineventlog.Detect(p) {
+	case wineventlog.FormatXML:
+		what = "; it is XML text (an XML export?), not EVTX"
+	case wineventlog.FormatJSON:
+		what = "; it is JSON text (a JSON export?), not EVTX"
+	}
+	return fmt.Errorf("evtx: not an EVTX file: it starts with %q, not the EVTX signature %q%s", p[:min(len(p), 8)], fileMagic[:7], what)
+}
+
 // NewReader starts reading an EVTX file of the given size. It fails only when
 // the input does not start with the EVTX signature; damage anywhere else,
 // the file header included, is reported by Next while every chunk is still
@@ -88,7 +101,7 @@ func NewReader(r io.ReaderAt, size int64, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	if !bytes.Equal(hdr[:8], fileMagic) {
-		return nil, fmt.Errorf("evtx: not an EVTX file: it starts with %q, not %q", hdr[:8], fileMagic)
+		return nil, notEVTX(hdr[:n])
 	}
 	rd := &Reader{
 		r:    r,
@@ -296,7 +309,7 @@ func (r *Reader) nextRecord() (wineventlog.Record, error, bool) {
 			r.stats.Damaged[DamageTornRecord]++
 			return wineventlog.Record{}, &wineventlog.DecodeError{
 				Format: wineventlog.FormatEVTX, Offset: r.chunkOff + int64(p), End: r.chunkOff + int64(r.end),
-				Reason: fmt.Sprintf("chunk %d: torn or overwritten record at chunk offset %d; the rest of the chunk's %d record bytes are skipped (Options.Carve recovers what is intact)", r.chunkNo, p, r.end-p),
+				Reason: fmt.Sprintf("chunk %d: torn or overwritten record at chunk offset %d; the rest of the chunk's %d record bytes are skipped (carving the chunk recovers what is intact)", r.chunkNo, p, r.end-p),
 			}, true
 		}
 		r.pos = p + size

@@ -508,3 +508,27 @@ func TestUserDataTextRoot(t *testing.T) {
 		t.Errorf("UserDataRoot %q, UserData %v", ev.UserDataRoot, ev.UserData)
 	}
 }
+
+// Input without the EVTX signature is refused, and a text export among it
+// is named, so a user who handed an XML or JSON export to an EVTX tool
+// knows what they have.
+func TestNotEVTXSaysWhatItIs(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"xml", "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System></System></Event>", "it is XML text"},
+		{"json", `[{"Id": 1001}]`, "it is JSON text"},
+		{"binary", "PK\x03\x04\x14\x00\x00\x00\x08\x00", `starts with "PK\x03\x04`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewReader(strings.NewReader(tt.in), int64(len(tt.in)), Options{})
+			if err == nil || !strings.Contains(err.Error(), "not an EVTX file") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), `"ElfFile\x00"`) {
+				t.Errorf("the message quotes the signature's NUL: %v", err)
+			}
+		})
+	}
+}

@@ -59,7 +59,8 @@ func fixedSize(t byte) int {
 
 // appendValue renders a non-BinXML value the way Windows renders it in event
 // XML, so that Original reads like wevtutil output and the Event fields
-// compare equal to what the XML decoder extracts from an exported file.
+// compare equal to what the XML decoder extracts from an exported file. It
+// is one case per value type, a table best read whole.
 func appendValue(dst []byte, t byte, b []byte) []byte {
 	if t&typeArray != 0 {
 		return appendArray(dst, t&^typeArray, b)

@@ -3,14 +3,15 @@ package evtx
 import (
 	"errors"
 	"io"
-	"unicode/utf8"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/xmlesc"
 )
 
 // appendXML renders a resolved element in the layout of `evtxexport -f xml`:
 // two-space indentation, text-only elements on one line, empty elements
-// self-closed. Values use Windows' own rendering (see appendValue).
+// self-closed. Values use Windows' own rendering (see appendValue); what XML
+// cannot carry is escaped as the XML exports are (see xmlesc.Append).
 func appendXML(dst []byte, e *xelem, indent int) []byte {
 	for i := 0; i < indent; i++ {
 		dst = append(dst, ' ', ' ')
@@ -21,7 +22,7 @@ func appendXML(dst []byte, e *xelem, indent int) []byte {
 		dst = append(dst, ' ')
 		dst = append(dst, a.name...)
 		dst = append(dst, '=', '"')
-		dst = appendEscaped(dst, a.value, true)
+		dst = xmlesc.Append(dst, a.value, '"')
 		dst = append(dst, '"')
 	}
 	if len(e.kids) == 0 {
@@ -57,7 +58,7 @@ func appendXML(dst []byte, e *xelem, indent int) []byte {
 func appendInline(dst []byte, k xnode) []byte {
 	switch k.kind {
 	case xText:
-		return appendEscaped(dst, k.text, false)
+		return xmlesc.Append(dst, k.text, 0)
 	case xCDATA:
 		dst = append(dst, "<![CDATA["...)
 		dst = append(dst, k.text...)
@@ -74,45 +75,6 @@ func appendInline(dst []byte, k xnode) []byte {
 			dst = append(dst, k.text...)
 		}
 		return append(dst, "?>"...)
-	}
-	return dst
-}
-
-// appendEscaped escapes XML markup. Control characters that XML 1.0 cannot
-// carry are written as character references so that no byte of the value is
-// lost or silently changed.
-func appendEscaped(dst []byte, s string, attr bool) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == 0xFFFE || r == 0xFFFF {
-				dst = append(dst, "&#x"...)
-				dst = appendHexBE(dst, uint64(r), 4)
-				dst = append(dst, ';')
-			} else {
-				dst = append(dst, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		switch {
-		case c == '&':
-			dst = append(dst, "&amp;"...)
-		case c == '<':
-			dst = append(dst, "&lt;"...)
-		case c == '>':
-			dst = append(dst, "&gt;"...)
-		case c == '"' && attr:
-			dst = append(dst, "&quot;"...)
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r', attr && (c == '\n' || c == '\r' || c == '\t'):
-			dst = append(dst, "&#x"...)
-			dst = appendHexBE(dst, uint64(c), 2)
-			dst = append(dst, ';')
-		default:
-			dst = append(dst, c)
-		}
-		i++
 	}
 	return dst
 }

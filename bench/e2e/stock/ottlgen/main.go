@@ -2,9 +2,10 @@
 // stock contrib stack of bench/e2e uses to do, in OTTL, a part of what the
 // intune_connector receiver does: parse the event XML, pull out the System
 // fields, and add each catalog event's name, outcome, severity,
-// description and remediation by event ID. (The legacy diagnostic-code
-// table, EventData field mapping and fingerprints are left out, so the
-// stock stack does less work per event than otelcol-intune.)
+// description and remediation by event ID, and winlog.level as the
+// lower-case level name. (The legacy diagnostic-code table, EventData field
+// mapping and fingerprints are left out, so the stock stack does less work
+// per event than otelcol-intune.)
 package main
 
 import (
@@ -12,7 +13,10 @@ import (
 	"os"
 	"strings"
 
+	"go.opentelemetry.io/collector/pdata/plog"
+
 	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
 func main() {
@@ -37,6 +41,14 @@ func main() {
 		stmt(fmt.Sprintf(`set(cache["m"], ExtractPatterns(body, %s))`, quote(re)))
 		stmt(fmt.Sprintf(`set(attributes[%s], cache["m"]["v"])`, quote(attr)))
 	}
+	names, err := levelNames()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ottlgen:", err)
+		os.Exit(1)
+	}
+	for level, name := range names {
+		stmt(fmt.Sprintf(`set(attributes["winlog.level"], %s) where attributes["winlog.level"] == "%d"`, quote(name), level))
+	}
 	for _, e := range mapping.MustDefault().EventsSorted() {
 		where := fmt.Sprintf(` where attributes["event.code"] == "%d"`, e.ID)
 		stmt(`set(attributes["event.action"], ` + quote(e.Name) + `)` + where)
@@ -52,6 +64,27 @@ func main() {
 	if _, err := os.Stdout.WriteString(b.String()); err != nil {
 		os.Exit(1)
 	}
+}
+
+// levelNames returns winlog.level for the standard Windows levels 0-5, as
+// otelcol-intune's enrichment writes it, so that both stacks store the same
+// value.
+func levelNames() ([]string, error) {
+	en, err := mapping.NewEnricher(mapping.MustDefault(), mapping.Config{})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for level := range uint8(6) {
+		lr := plog.NewLogRecord()
+		en.Enrich(&wineventlog.Event{Level: level}, lr)
+		v, ok := lr.Attributes().Get("winlog.level")
+		if !ok {
+			return nil, fmt.Errorf("the enrichment wrote no winlog.level for level %d", level)
+		}
+		names = append(names, v.Str())
+	}
+	return names, nil
 }
 
 // quote writes an OTTL string literal.
