@@ -48,7 +48,7 @@ test:
 
 # Benchmarks report ns/event and allocs/event; see bench/README.md for the figures.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./wineventlog/ ./mapping/ ./bench/pipeline/ ./processor/intuneenrichprocessor/ ./receiver/intuneconnectorreceiver/ ./bench/elasticsearch/ ./bench/splunk/
+	$(GO) test -run='^$$' -bench=. -benchmem ./wineventlog/ ./mapping/ ./bench/pipeline/ ./processor/intuneenrichprocessor/ ./receiver/intuneconnectorreceiver/ ./bench/elasticsearch/ ./bench/splunk/ ./bench/metrics/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -5,9 +5,11 @@ package main
 import (
 	fileexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
 	kafkaexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
+	prometheusexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	kafkareceiver "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
+	intunemetricsconnector "github.com/otelcol-intune/otelcol-intune/connector/intunemetricsconnector"
 	intuneelasticsearchexporter "github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter"
 	intunesplunkhecexporter "github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter"
 	intuneencodingextension "github.com/otelcol-intune/otelcol-intune/extension/intuneencodingextension"
@@ -85,6 +87,7 @@ func components() (otelcol.Factories, error) {
 		debugexporter.NewFactory(),
 		fileexporter.NewFactory(),
 		kafkaexporter.NewFactory(),
+		prometheusexporter.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -97,6 +100,7 @@ func components() (otelcol.Factories, error) {
 		debugexporter.NewFactory().Type():               "go.opentelemetry.io/collector/exporter/debugexporter v0.165.0",
 		fileexporter.NewFactory().Type():                "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter v0.165.0",
 		kafkaexporter.NewFactory().Type():               "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.165.0",
+		prometheusexporter.NewFactory().Type():          "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter v0.165.0",
 	})
 
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
@@ -113,11 +117,15 @@ func components() (otelcol.Factories, error) {
 		memorylimiterprocessor.NewFactory().Type(): "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
 	})
 
-	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory]()
+	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
+		intunemetricsconnector.NewFactory(),
+	)
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
-	factories.ConnectorModules = makeModulesMap(factories.Connectors, map[component.Type]string{})
+	factories.ConnectorModules = makeModulesMap(factories.Connectors, map[component.Type]string{
+		intunemetricsconnector.NewFactory().Type(): "github.com/otelcol-intune/otelcol-intune v0.0.0",
+	})
 
 	return factories, nil
 }

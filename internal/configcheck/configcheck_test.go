@@ -402,6 +402,7 @@ func TestParseDuration(t *testing.T) {
 		{in: "90d", wantErr: `"90d" is not a duration; write a number with a unit, e.g. 30s (units: ms, s, m, h)`},
 		{in: "1.5d", days: true, wantErr: `"1.5d" is not a duration; write whole days before d`},
 		{in: "1d-1h", days: true, wantErr: `"1d-1h" is not a duration`},
+		{in: "-1h", wantErr: `"-1h" is negative; write a positive number with a unit, e.g. 30s (units: ms, s, m, h)`},
 		{in: "", wantErr: `"" is not a duration`},
 		{in: "a month", days: true, wantErr: `"a month" is not a duration`},
 	}

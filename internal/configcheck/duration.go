@@ -44,8 +44,11 @@ func ParseDuration(s string, days bool) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a duration; write a number with a unit, e.g. %s (units: %s)", s, example, units)
 	}
+	if g < 0 && d == 0 {
+		return 0, fmt.Errorf("%q is negative; write a positive number with a unit, e.g. %s (units: %s)", s, example, units)
+	}
 	if g < 0 {
-		return 0, fmt.Errorf("%q is not a duration; write e.g. 1d12h", s)
+		return 0, fmt.Errorf("%q is not a duration; write whole days, then the rest without a sign, e.g. 1d12h", s)
 	}
 	return d + g, nil
 }

@@ -30,6 +30,15 @@ var rules = []struct {
 	{"processor", []string{"receiver", "exporter", "extension", "cmd", "internal/testsupport", "internal/tools"}, "components do not import each other or test support"},
 	{"exporter", []string{"receiver", "processor", "extension", "cmd", "internal/testsupport", "internal/tools"}, "components do not import each other or test support"},
 	{"extension", []string{"receiver", "processor", "exporter", "cmd", "internal/testsupport", "internal/tools"}, "components do not import each other or test support"},
+	{"connector", []string{"receiver", "processor", "exporter", "extension", "cmd", "internal/testsupport", "internal/tools"}, "components do not import each other or test support"},
+	// Connectors sit beside the other components: nothing below them, and
+	// no other component, may import them.
+	{"wineventlog", []string{"connector"}, "wineventlog knows only Windows event formats"},
+	{"mapping", []string{"connector"}, "mapping is the pure domain layer below the components"},
+	{"receiver", []string{"connector"}, "components do not import each other"},
+	{"processor", []string{"connector"}, "components do not import each other"},
+	{"exporter", []string{"connector"}, "components do not import each other"},
+	{"extension", []string{"connector"}, "components do not import each other"},
 	{"cmd", []string{"internal/testsupport", "internal/tools"}, "what ships never links test support or tools"},
 	{"internal/deadletter", []string{"internal/testsupport", "internal/tools"}, "runtime packages never link test support or tools"},
 	{"internal/sendqueue", []string{"internal/testsupport", "internal/tools"}, "runtime packages never link test support or tools"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/format"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -33,11 +34,12 @@ type view struct {
 }
 
 type signal struct {
-	Name  string // logs
+	Name  string // logs, or logs_to_metrics for a connector
+	In    string // logs: what the component consumes
 	Const string // LogsStability
 	Level string // StabilityLevelAlpha
 	Title string // Logs
-	Pdata string // plog
+	Pdata string // plog, of In
 }
 
 type metricView struct {
@@ -58,10 +60,26 @@ type attrView struct {
 }
 
 // Consumes reports whether the component takes data from a pipeline.
-func (v view) Consumes() bool { return v.Status.Class == "processor" || v.Status.Class == "exporter" }
+func (v view) Consumes() bool {
+	return v.Status.Class == "processor" || v.Status.Class == "connector" || v.Status.Class == "exporter"
+}
 
 // HasNext reports whether the component hands data to a next consumer.
-func (v view) HasNext() bool { return v.Status.Class == "receiver" || v.Status.Class == "processor" }
+func (v view) HasNext() bool {
+	return v.Status.Class == "receiver" || v.Status.Class == "processor" || v.Status.Class == "connector"
+}
+
+// PdataImports lists the pdata packages of the signals consumed, once each
+// (a connector may take logs into two pipelines).
+func (v view) PdataImports() []string {
+	var out []string
+	for _, s := range v.Signals {
+		if !slices.Contains(out, s.Pdata) {
+			out = append(out, s.Pdata)
+		}
+	}
+	return out
+}
 
 // HasHistogram reports whether a metric is a histogram.
 func (v view) HasHistogram() bool {
@@ -108,8 +126,9 @@ func newView(md *Metadata) view {
 	for _, level := range sortedKeys(md.Status.Stability) {
 		for _, s := range md.Status.Stability[level] {
 			title := identifier(s)
-			v.Signals = append(v.Signals, signal{Name: s, Const: title + "Stability", Level: "StabilityLevel" + identifier(level), Title: title,
-				Pdata: "p" + strings.TrimSuffix(s, "s")})
+			in, _, _ := strings.Cut(s, "_to_")
+			v.Signals = append(v.Signals, signal{Name: s, In: in, Const: title + "Stability", Level: "StabilityLevel" + identifier(level), Title: title,
+				Pdata: "p" + strings.TrimSuffix(in, "s")})
 		}
 	}
 	for _, key := range md.Metrics() {

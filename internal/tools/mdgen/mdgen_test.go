@@ -51,6 +51,27 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+// A connector's stability is per pair of pipelines; its generated test
+// consumes the first signal of the pair.
+func TestParseConnector(t *testing.T) {
+	md, err := Parse([]byte("type: sample\nstatus:\n  class: connector\n  stability:\n    alpha: [logs_to_metrics]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md.Package = "sample"
+	v := newView(md)
+	want := signal{Name: "logs_to_metrics", In: "logs", Const: "LogsToMetricsStability", Level: "StabilityLevelAlpha", Title: "LogsToMetrics", Pdata: "plog"}
+	if len(v.Signals) != 1 || v.Signals[0] != want {
+		t.Errorf("signals %+v, want [%+v]", v.Signals, want)
+	}
+	if !v.Consumes() || !v.HasNext() || v.Settings != "connectortest" {
+		t.Errorf("a connector consumes and has a next consumer, with connectortest settings: %v %v %q", v.Consumes(), v.HasNext(), v.Settings)
+	}
+	if _, err := Generate(md); err != nil {
+		t.Error(err)
+	}
+}
+
 // Every incomplete or inconsistent metadata.yaml is refused, with a message
 // that names the field.
 func TestParseErrors(t *testing.T) {
@@ -78,6 +99,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad signal", []string{"alpha: [logs]", "alpha: [logz]"}, `"logz" is not one of`},
 		{"bad level", []string{"alpha: [logs]", "gamma: [logs]"}, `"gamma" is not one of`},
 		{"bad type", []string{"type: sample", "type: 9sample"}, "is not a component type"},
+		{"connector with one signal", []string{"class: exporter", "class: connector"}, `"logs" is not one of logs_to_logs`},
+		{"pair on a processor", []string{"alpha: [logs]", "alpha: [logs_to_metrics]"}, `"logs_to_metrics" is not one of logs, metrics, traces`},
 		{"extension consuming", []string{"class: exporter\n  stability:\n    alpha: [logs]", "class: extension\n  stability:\n    alpha: [extension]\ntests:\n  expect_consumer_error: true"}, "an extension consumes no data"},
 		{"one key twice on a metric", []string{
 			"    enum: [a, b]\n", "    enum: [a, b]\n  cause:\n    name_override: reason\n    description: Other.\n    type: string\n",

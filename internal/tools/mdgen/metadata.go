@@ -113,7 +113,7 @@ type Tests struct {
 const MetricPrefix = "otelcol_"
 
 var (
-	classes    = []string{"receiver", "processor", "exporter", "extension"}
+	classes    = []string{"receiver", "processor", "connector", "exporter", "extension"}
 	levels     = []string{"development", "alpha", "beta", "stable", "deprecated", "unmaintained"}
 	signals    = []string{"logs", "metrics", "traces"}
 	keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -271,8 +271,17 @@ func (md *Metadata) validateStatus() []error {
 		fail("status.stability: missing; say the stability of each signal, e.g. alpha: [logs]")
 	}
 	want := signals
-	if md.Status.Class == "extension" {
+	switch md.Status.Class {
+	case "extension":
 		want = []string{"extension"}
+	case "connector":
+		// A connector's stability is per pair of pipelines, as in mdatagen.
+		want = nil
+		for _, in := range signals {
+			for _, out := range signals {
+				want = append(want, in+"_to_"+out)
+			}
+		}
 	}
 	seen := map[string]bool{}
 	for level, sigs := range md.Status.Stability {

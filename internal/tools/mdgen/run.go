@@ -11,7 +11,7 @@ import (
 )
 
 // componentGlobs are where components keep their metadata.yaml.
-var componentGlobs = []string{"receiver/*/metadata.yaml", "processor/*/metadata.yaml", "exporter/*/metadata.yaml", "extension/*/metadata.yaml"}
+var componentGlobs = []string{"receiver/*/metadata.yaml", "processor/*/metadata.yaml", "connector/*/metadata.yaml", "exporter/*/metadata.yaml", "extension/*/metadata.yaml"}
 
 // generatedDirs are the folders, relative to a component, whose
 // generated_* files mdgen owns: one there that it no longer writes is
