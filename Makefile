@@ -94,6 +94,7 @@ FUZZ_TARGETS = \
 	./wineventlog/evtx/:FuzzChunk \
 	./mapping/:FuzzFlattenJSONObject \
 	./mapping/:FuzzAppendJSONString \
+	./mapping/:FuzzLayeredCatalog \
 	./mapping/:FuzzRecordFromECS \
 	./internal/deadletter/:FuzzReader \
 	./cmd/intunectl/:FuzzHeadersFromEnv \

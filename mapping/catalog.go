@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
 //go:embed catalog.yaml
@@ -51,6 +53,8 @@ type Category struct {
 	Generation Generation `yaml:"generation"`
 	IDFrom     uint32     `yaml:"id_from"`
 	IDTo       uint32     `yaml:"id_to"`
+
+	origin *origin
 }
 
 // EventEntry is one catalog event.
@@ -68,16 +72,29 @@ type EventEntry struct {
 	DataFields  []string   `yaml:"data_fields"`
 	Description string     `yaml:"description"`
 	Remediation string     `yaml:"remediation"`
+	// RunbookURL and Labels are usually added by a site's own catalog
+	// file (see Layered): a link to the team's runbook, and labels such
+	// as the owning team, carried by every record of the event.
+	RunbookURL string            `yaml:"runbook_url"`
+	Labels     map[string]string `yaml:"labels"`
+
+	labels []wineventlog.Data // Labels sorted by key, for records
+	origin *origin            // where a catalog file set the entry
 }
 
 // CodeEntry is one diagnostic code.
 type CodeEntry struct {
-	Code        string   `yaml:"code"`
-	Aliases     []string `yaml:"aliases"`
-	Name        string   `yaml:"name"`
-	Severity    Severity `yaml:"severity"`
-	Message     string   `yaml:"message"`
-	Remediation string   `yaml:"remediation"`
+	Code        string            `yaml:"code"`
+	Aliases     []string          `yaml:"aliases"`
+	Name        string            `yaml:"name"`
+	Severity    Severity          `yaml:"severity"`
+	Message     string            `yaml:"message"`
+	Remediation string            `yaml:"remediation"`
+	RunbookURL  string            `yaml:"runbook_url"`
+	Labels      map[string]string `yaml:"labels"`
+
+	labels []wineventlog.Data
+	origin *origin
 }
 
 // Catalog is the parsed, validated catalog with its lookups.
@@ -161,14 +178,14 @@ func (c *Catalog) indexCategories(bad complaint) {
 	for i := range c.Categories {
 		cat := &c.Categories[i]
 		if cat.Slug == "" {
-			bad("category %d has no slug", i)
+			bad("%scategory %d has no slug", cat.origin.at("slug"), i)
 			continue
 		}
 		if _, dup := c.categories[cat.Slug]; dup {
-			bad("category %q is listed twice", cat.Slug)
+			bad("%scategory %q is listed twice", cat.origin.at("slug"), cat.Slug)
 		}
 		if cat.IDTo < cat.IDFrom {
-			bad("category %q: id_to %d is below id_from %d", cat.Slug, cat.IDTo, cat.IDFrom)
+			bad("%scategory %q: id_to %d is below id_from %d", cat.origin.at("id_to"), cat.Slug, cat.IDTo, cat.IDFrom)
 		}
 		c.categories[cat.Slug] = cat
 	}
@@ -207,14 +224,16 @@ func (c *Catalog) indexCodes(bad complaint) {
 		ce := &c.Codes[i]
 		canon, ok := normalizeHex(ce.Code)
 		if !ok || canon != ce.Code {
-			bad("code %q must be written as 0x followed by 8 upper-case hex digits", ce.Code)
+			bad("%scode %q must be written as 0x followed by 8 upper-case hex digits", ce.origin.at("code"), ce.Code)
 		}
 		if ce.Name == "" || ce.Message == "" {
-			bad("code %s needs a name and a message", ce.Code)
+			bad("%scode %s needs a name and a message", ce.origin.at(""), ce.Code)
 		}
 		if _, dup := c.byCode[ce.Code]; dup {
-			bad("code %s is listed twice", ce.Code)
+			bad("%scode %s is listed twice", ce.origin.at("code"), ce.Code)
 		}
+		checkAnnotations(ce.origin, "code "+ce.Code, ce.RunbookURL, ce.Labels, bad)
+		ce.labels = sortedLabels(ce.Labels)
 		c.byCode[ce.Code] = ce
 		for _, a := range ce.Aliases {
 			c.byCodeRaw[strings.ToUpper(strings.TrimSpace(a))] = ce
@@ -229,7 +248,7 @@ func (c *Catalog) indexEvents(bad complaint) {
 	c.byName = map[string]*EventEntry{}
 	addID := func(id uint32, e *EventEntry) {
 		if prev, dup := c.byID[id]; dup {
-			bad("event ID %d is used by both %s and %s", id, prev.Name, e.Name)
+			bad("%sevent ID %d is used by both %s and %s", e.origin.at("id"), id, prev.Name, e.Name)
 			return
 		}
 		c.byID[id] = e
@@ -237,7 +256,7 @@ func (c *Catalog) indexEvents(bad complaint) {
 	addName := func(n string, e *EventEntry) {
 		k := strings.ToLower(n)
 		if prev, dup := c.byName[k]; dup {
-			bad("event name %q is used by both %d and %d", n, prev.ID, e.ID)
+			bad("%sevent name %q is used by both %d and %d", e.origin.at("name"), n, prev.ID, e.ID)
 			return
 		}
 		c.byName[k] = e
@@ -245,7 +264,7 @@ func (c *Catalog) indexEvents(bad complaint) {
 	for i := range c.Events {
 		e := &c.Events[i]
 		if e.ID == 0 || e.Name == "" {
-			bad("event %d (%s): id and name are required", e.ID, e.Name)
+			bad("%sevent %d (%s): id and name are required", e.origin.at(""), e.ID, e.Name)
 		}
 		addID(e.ID, e)
 		for _, a := range e.IDAliases {
@@ -259,8 +278,10 @@ func (c *Catalog) indexEvents(bad complaint) {
 	}
 }
 
+// checkEvent checks one event against the rest of the catalog. An event a
+// catalog file set is reported with the file and line of its entry.
 func (c *Catalog) checkEvent(e *EventEntry, bad complaint) {
-	where := fmt.Sprintf("event %d (%s)", e.ID, e.Name)
+	where := e.origin.at("") + fmt.Sprintf("event %d (%s)", e.ID, e.Name)
 	switch e.Generation {
 	case GenerationLegacy, GenerationCurrent:
 	default:
@@ -293,6 +314,8 @@ func (c *Catalog) checkEvent(e *EventEntry, bad complaint) {
 			bad("%s: related code %q is not in the codes list", where, code)
 		}
 	}
+	checkAnnotations(e.origin, fmt.Sprintf("event %d (%s)", e.ID, e.Name), e.RunbookURL, e.Labels, bad)
+	e.labels = sortedLabels(e.Labels)
 }
 
 // CategoryOf returns the event's category: the named one, else the range

@@ -16,6 +16,11 @@ type Config struct {
 	SeverityOverrides []SeverityOverride `mapstructure:"severity_overrides"`
 	// IncludeOriginal keeps the event's text in event.original.
 	IncludeOriginal bool `mapstructure:"include_original"`
+	// CatalogFiles are the site's own catalog files, in the schema of the
+	// embedded catalog, layered over it in order (see Catalog.Layered):
+	// new events and codes, their own texts, runbook links and labels.
+	// The component reads them; mapping reads no files.
+	CatalogFiles []string `mapstructure:"catalog_files"`
 }
 
 // SeverityOverride sets the severity of matching events. Event is an event
@@ -74,14 +79,58 @@ func (CodeRef) TextForNumber(n int64) (string, error) {
 }
 
 // Validate checks the overrides against the catalog: names must exist, codes
-// must be hex, and each override must say what it applies to.
+// must be hex, and each override must say what it applies to. With catalog
+// files, an event name the embedded catalog lacks may be one a file adds:
+// the component that reads the files checks those names with
+// CheckOverrideNames.
 func (c Config) Validate() error {
 	cat, err := Default()
 	if err != nil {
 		return err
 	}
+	var errs []error
+	for i, p := range c.CatalogFiles {
+		if strings.TrimSpace(p) == "" {
+			errs = append(errs, fmt.Errorf("catalog_files[%d]: the path is empty; name a catalog file or remove the entry", i))
+		}
+	}
 	_, err = compileOverrides(cat, c.SeverityOverrides)
-	return err
+	if len(c.CatalogFiles) > 0 {
+		err = withoutNameErrors(err)
+	}
+	return errors.Join(append(errs, err)...)
+}
+
+// CheckOverrideNames checks the event names of the severity overrides
+// against cat, the catalog with the files layered over it. It reports only
+// names; Validate reports every other problem of the overrides.
+func (c Config) CheckOverrideNames(cat *Catalog) error {
+	_, err := compileOverrides(cat, c.SeverityOverrides)
+	return onlyNameErrors(err)
+}
+
+// unknownEventName is an override naming an event the catalog lacks.
+type unknownEventName struct{ error }
+
+func withoutNameErrors(err error) error { return filterErrors(err, false) }
+func onlyNameErrors(err error) error    { return filterErrors(err, true) }
+
+func filterErrors(err error, names bool) error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	var keep []error
+	for _, e := range list {
+		var n unknownEventName
+		if errors.As(e, &n) == names {
+			keep = append(keep, e)
+		}
+	}
+	return errors.Join(keep...)
 }
 
 type pairKey struct {
@@ -117,7 +166,7 @@ func compileOverrides(cat *Catalog, list []SeverityOverride) (overrides, error) 
 			} else if e := cat.EventByName(ev); e != nil {
 				id = e.ID
 			} else {
-				errs = append(errs, fmt.Errorf("%s: event %q is neither an event ID nor a catalog event name (see intunectl explain)", where, ov.Event))
+				errs = append(errs, unknownEventName{fmt.Errorf("%s: event %q is neither an event ID nor a catalog event name (see intunectl explain)", where, ov.Event)})
 				continue
 			}
 		}

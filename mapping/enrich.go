@@ -72,6 +72,7 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	x.checkMetricName()
 	en.decideSeverity(&x)
 	x.writeErrorText()
+	x.runbook, x.labels = Annotations(x.entry, x.code, x.codeIsError)
 
 	if !ev.TimeCreated.IsZero() {
 		// A missing time stays unset so that exporters fall back to the
@@ -120,6 +121,9 @@ type enrichment struct {
 	withError       bool
 	errType, errMsg string
 	remediation     string
+	// runbook and labels are what a site catalog attaches (Annotations).
+	runbook string
+	labels  []wineventlog.Data
 }
 
 // match finds the catalog entry for the event and its connector
@@ -229,13 +233,16 @@ func (x *enrichment) writeErrorText() {
 
 // stage puts the record's attributes in tree order (see lessPath), which
 // lets the projections skip sorting: device, error, event, host, intune,
-// log, user, winlog.
+// labels, log, user, winlog.
 func (en *Enricher) stage(x *enrichment, a *attrList, v *stagedValues) {
 	a.nonEmpty(AttrDeviceID, x.d.DeviceID)
 	x.stageError(a)
 	en.stageEvent(x, a)
 	a.nonEmpty(AttrHostName, x.ev.Computer)
 	en.stageIntune(x, a, v)
+	if len(x.labels) > 0 {
+		v.dataIn(a, AttrLabels, x.labels)
+	}
 	a.str(AttrLogLevel, x.sevInfo.Name)
 	a.nonEmpty(AttrUserID, x.d.UserID)
 	x.stageWinlog(a, v)
@@ -310,6 +317,7 @@ func (en *Enricher) stageIntune(x *enrichment, a *attrList, v *stagedValues) {
 	}
 	a.nonEmpty(AttrIntuneRemediation, x.remediation)
 	a.nonEmpty(AttrIntuneRequestID, d.RequestID)
+	a.nonEmpty(AttrIntuneRunbookURL, x.runbook)
 	a.nonEmpty(AttrIntuneUploadState, d.UploadState)
 }
 

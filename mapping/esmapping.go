@@ -75,12 +75,13 @@ var esProse = []string{
 	AttrIntuneDiagText,
 }
 
-// esKeywordObjects are the maps Winlogbeat also writes. Winlogbeat's and
-// the Windows integration's templates map them as objects with a keyword
-// per key, so ours do too: a data view over both then has one type for
-// each winlog.event_data.* field, and every key is a field of its own in
-// Discover, Lens and ES|QL. Our own maps stay flattened.
-var esKeywordObjects = []string{AttrWinlogEventData, AttrWinlogUserData}
+// esKeywordObjects are the maps Winlogbeat also writes, and ECS labels.
+// Winlogbeat's and the Windows integration's templates map them as objects
+// with a keyword per key, as ECS defines labels, so ours do too: a data
+// view over both then has one type for each winlog.event_data.* field, and
+// every key is a field of its own in Discover, Lens and ES|QL. Our own maps
+// stay flattened.
+var esKeywordObjects = []string{AttrLabels, AttrWinlogEventData, AttrWinlogUserData}
 
 // ESMappings returns the mapping of every contract field and of the
 // envelope, sorted by path. ECS fields take ECS's types; other strings are

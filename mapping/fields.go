@@ -63,6 +63,12 @@ const (
 	AttrIntuneDetails           = "intune.details"
 	AttrIntuneEnrichmentVersion = "intune.enrichment.version"
 	AttrIntuneWarnings          = "intune.enrichment.warnings"
+	AttrIntuneRunbookURL        = "intune.runbook_url"
+
+	// AttrLabels is ECS labels: one keyword per label a catalog file gives
+	// the event or its code, written as a map so that the ECS document
+	// holds labels.<name>.
+	AttrLabels = "labels"
 )
 
 // EnrichmentVersion marks records this version of the mapping produced. The
@@ -141,6 +147,7 @@ var Fields = []FieldSpec{
 	{AttrIntuneMatched, TypeBool, true, "Whether the event is in the catalog. Unknown events, and events from other logs even with a catalog ID, pass through unmatched."},
 	{AttrIntuneDescription, TypeString, false, "What the event means."},
 	{AttrIntuneRemediation, TypeString, false, "What to do: the diagnostic code's hint when there is one, else the event's."},
+	{AttrIntuneRunbookURL, TypeString, false, "Link to the site's runbook, from a catalog file's runbook_url: the diagnostic code's when it has one, else the event's."},
 	{AttrIntuneDiagCode, TypeString, false, "Diagnostic code, normalised to 0x + 8 upper-case hex digits when it is a hex code."},
 	{AttrIntuneDiagName, TypeString, false, "Diagnostic code name, e.g. PKCS_Issue_CA_Unavailable."},
 	{AttrIntuneDiagMessage, TypeString, false, "What the diagnostic code means."},
@@ -157,4 +164,5 @@ var Fields = []FieldSpec{
 	{AttrIntuneDetails, TypeMap, false, "Legacy events: every Metric dimension, flattened, with its original key."},
 	{AttrIntuneEnrichmentVersion, TypeString, true, "Version of the mapping that produced the record; marks it as already enriched."},
 	{AttrIntuneWarnings, TypeStrings, false, "Things enrichment noticed, e.g. a Metric name that disagrees with the catalog name for the event ID."},
+	{AttrLabels, TypeMap, false, "ECS labels from catalog files (labels: {team: pki}), the event's and its diagnostic code's: labels.team, ... Keyword values."},
 }

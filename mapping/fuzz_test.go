@@ -87,3 +87,36 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLayeredCatalog: any file a user writes is either refused with
+// problems that name the file, or gives a catalog that passes the checks
+// of the embedded one; it never changes the embedded catalog.
+func FuzzLayeredCatalog(f *testing.F) {
+	for _, s := range []string{
+		"version: 1\nevents:\n  - {id: 1001, remediation: x, runbook_url: \"https://e.example/r\", labels: {team: pki}}\n",
+		"version: 1\nevents:\n  - {id: 1999, name: N, generation: current, channel: Microsoft-Intune-CertificateConnectors/Operational, outcome: failure, severity: error, description: d, remediation: r}\n",
+		"version: 1\ncodes:\n  - {code: 0x00000412, name: N, message: m}\n  - {code: \"0x400\", aliases: [x]}\n",
+		"version: 1\ncategories:\n  - {slug: s, title: S, generation: legacy}\nevents:\n  - {id: 20900, name: L, generation: legacy, channel: Microsoft Intune Connector, category: s, outcome: success, severity: information, description: d}\n",
+		"version: 1\nevents: [{name: PkcsRequestFailure, name_aliases: [a, b], id_aliases: [7]}]\n",
+		"version: 1\nevents:\n  - &a {id: 1001}\n  - *a\n", "", "{", "version: [1]", "- x", "version: 1\nevents: {}\n",
+	} {
+		f.Add(s)
+	}
+	base := MustDefault()
+	before := len(base.Events)
+	f.Fuzz(func(t *testing.T, s string) {
+		cat, err := base.Layered(CatalogLayer{Name: "f.yaml", Data: []byte(s)})
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, "f.yaml") {
+					t.Fatalf("problem without the file name: %q", line)
+				}
+			}
+		} else if err := cat.clone().index(); err != nil {
+			t.Fatalf("accepted a catalog that does not pass the checks: %v", err)
+		}
+		if len(base.Events) != before || base.Event(1001).RunbookURL != "" || len(base.Event(1001).Labels) != 0 {
+			t.Fatal("layering changed the embedded catalog")
+		}
+	})
+}

@@ -68,6 +68,64 @@ func TestGoldenProjections(t *testing.T) {
 	}
 }
 
+// TestGoldenLayeredCatalog is the golden test for a site's catalog file
+// (config/catalog/example.yaml): every catalog case whose record the file
+// changes, or which it adds, enriched with the layered catalog and
+// projected to ECS and HEC.
+func TestGoldenLayeredCatalog(t *testing.T) {
+	data, err := os.ReadFile("../config/catalog/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := mapping.MustDefault()
+	cat, err := base.Layered(mapping.CatalogLayer{Name: "example.yaml", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := mapping.NewEnricher(base, mapping.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := mapping.NewEnricher(cat, mapping.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	changed := 0
+	for i, c := range eventgen.CatalogCases(cat) {
+		ev := eventgen.Event(cat, c, i)
+		rl := plog.NewResourceLogs()
+		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+		if res := en.Enrich(&ev, lr); !res.Matched {
+			t.Errorf("%s: not matched by the layered catalog", c.Name())
+		}
+		ecs := mapping.AppendECS(nil, rl.Resource(), lr, mapping.ECSOptions{DataStream: true})
+		before := plog.NewLogRecord()
+		plain.Enrich(&ev, before)
+		if bytes.Equal(ecs, mapping.AppendECS(nil, rl.Resource(), before, mapping.ECSOptions{DataStream: true})) {
+			continue
+		}
+		changed++
+		writeCase(t, &got, c.Name()+" ecs", ecs)
+		writeCase(t, &got, c.Name()+" hec", mapping.AppendHEC(nil, rl.Resource(), lr, mapping.HECOptions{}))
+	}
+	if changed < 4 {
+		t.Errorf("the example catalog file changes only %d records", changed)
+	}
+	path := filepath.Join("testdata", "golden", "layered.jsonl")
+	if *update {
+		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run make golden to create it)", err)
+	}
+	compareLines(t, "layered", want, got.Bytes())
+}
+
 // writeCase writes one golden line: the case name and the projection, with
 // the projection's JSON checked for validity on the way.
 func writeCase(t *testing.T, buf *bytes.Buffer, name string, doc []byte) {

@@ -41,7 +41,7 @@ type stagedAttr struct {
 
 // stagedValues holds the few values that are not scalars.
 type stagedValues struct {
-	data [3][]wineventlog.Data
+	data [4][]wineventlog.Data
 	nd   int
 	strs [2][]string
 	ns   int

@@ -24,7 +24,7 @@ func (c *cli) convert(args []string) int {
 		fmt.Fprintln(c.stderr, "intunectl convert:", err)
 		return exitUsage
 	}
-	en := enricher(mapping.Config{IncludeOriginal: *original})
+	en := c.enricher(mapping.Config{IncludeOriginal: *original})
 
 	out := bufio.NewWriterSize(c.stdout, 64<<10)
 	var line []byte

@@ -10,6 +10,7 @@ import (
 
 func (c *cli) explain(args []string) int {
 	fs := c.newFlags("explain")
+	c.addCatalogFlag(fs)
 	queries, err := parse(fs, args)
 	if err != nil {
 		return flagErr(err)
@@ -18,7 +19,10 @@ func (c *cli) explain(args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cat := mapping.MustDefault()
+	if !c.loadCatalog("explain") {
+		return exitUsage
+	}
+	cat := c.catalog()
 	code := exitOK
 	for i, q := range queries {
 		if i > 0 {
@@ -67,6 +71,7 @@ func (c *cli) explainEvent(cat *mapping.Catalog, e *mapping.EventEntry, q string
 	if e.Remediation != "" {
 		fmt.Fprintf(w, "  What to do:   %s\n", wrapText(e.Remediation, 64, "                "))
 	}
+	c.explainAnnotations(e.RunbookURL, e.SortedLabels())
 	if len(e.DataFields) > 0 {
 		fmt.Fprintf(w, "  Event data:   %s\n", strings.Join(e.DataFields, ", "))
 	}
@@ -93,6 +98,7 @@ func (c *cli) explainCode(cat *mapping.Catalog, ce *mapping.CodeEntry) {
 	if ce.Remediation != "" {
 		fmt.Fprintf(w, "  What to do:   %s\n", wrapText(ce.Remediation, 64, "                "))
 	}
+	c.explainAnnotations(ce.RunbookURL, ce.SortedLabels())
 	var events []string
 	for _, e := range cat.EventsSorted() {
 		for _, code := range e.Codes {

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
-	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/evtx"
@@ -55,10 +54,12 @@ func (r *readFlags) options(noOriginal bool) eventfile.Options {
 	return eventfile.Options{Format: r.f, Carve: *r.carve, NoOriginal: noOriginal}
 }
 
-// inputs parses a reading command's flags and files. ok is false when the
-// command should stop with code: help asked for, a bad flag, no file, or an
-// unknown --format.
+// inputs parses a reading command's flags and files and loads the
+// --catalog files. ok is false when the command should stop with code:
+// help asked for, a bad flag, no file, an unknown --format or a bad
+// catalog file.
 func (c *cli) inputs(fs *flag.FlagSet, args []string, rf *readFlags) (files []string, code int, ok bool) {
+	c.addCatalogFlag(fs)
 	files, err := parse(fs, args)
 	if err != nil {
 		return nil, flagErr(err), false
@@ -72,17 +73,10 @@ func (c *cli) inputs(fs *flag.FlagSet, args []string, rf *readFlags) (files []st
 		fmt.Fprintf(c.stderr, "intunectl %s: %v\n", fs.Name(), err)
 		return nil, exitUsage, false
 	}
-	return files, exitOK, true
-}
-
-// enricher is the enricher of the CLI: the embedded catalog, no overrides.
-// Its config cannot be invalid, so an error is a build defect.
-func enricher(cfg mapping.Config) *mapping.Enricher {
-	en, err := mapping.NewEnricher(mapping.MustDefault(), cfg)
-	if err != nil {
-		panic("intunectl: default enrichment config rejected: " + err.Error())
+	if !c.loadCatalog(fs.Name()) {
+		return nil, exitUsage, false
 	}
-	return en
+	return files, exitOK, true
 }
 
 func parseFormat(s string) (wineventlog.Format, error) {

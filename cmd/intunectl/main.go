@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
 
 // Exit codes, documented in the README and in usage.
@@ -19,7 +21,7 @@ const (
 	exitDamaged    = 1 // some events (or dead-letter lines) could not be read and were skipped
 	exitUsage      = 2
 	exitUnreadable = 3 // an input could not be opened or its format is unknown
-	exitNotFound   = 4 // explain found nothing in the catalog
+	exitNotFound   = 4 // explain found nothing in the catalog; trace found no event naming the key
 	exitOutput     = 5 // the output could not be written
 	exitNotSent    = 6 // replay: the collector did not take the records
 )
@@ -45,11 +47,15 @@ func commands() []command {
 		{"summarize", []string{"summarise"}, "[--format F] [--carve] FILE...",
 			"counts by event, outcome, code and host; failures first", (*cli).summarize},
 		{"report", nil, "[-o report.html] [--title TEXT] [--format F] [--carve] FILE...",
-			"a self-contained HTML page: timeline, failures, hosts", (*cli).report},
+			"a self-contained HTML page: timeline, failures, hosts, devices with failures", (*cli).report},
+		{"trace", nil, "[--json] [--format F] [--carve] <device-id | request-id | thumbprint | serial> FILE...",
+			"a device's or certificate's journey through the events, first failing step", (*cli).trace},
 		{"dump", nil, "[--carve] FILE.evtx...",
 			"EVTX records as Windows renders them", (*cli).dump},
 		{"replay", nil, "--endpoint HOST:PORT [--insecure] [--ca-file F] [--exporter ID] [--dry-run] DEAD-LETTER-FILE...",
 			"send dead-lettered records again through a collector's OTLP receiver", (*cli).replay},
+		{"content", nil, "[--catalog FILE]... -o DIR",
+			"Kibana and Splunk content for the catalog with site catalog files layered over it", (*cli).content},
 		{"version", []string{"--version", "-version"}, "",
 			"the release version, the same as the collector's in one package", (*cli).printVersion},
 	}
@@ -73,12 +79,17 @@ content; --format xml|json|evtx forces it. --carve also recovers EVTX
 records left in chunk slack. Use - for standard input. Run
 intunectl COMMAND -h for a command's options.
 
+--catalog FILE (every command but dump and replay, before or after it,
+repeatable) layers a site catalog over the built-in one: new events and
+codes, your own remediation, runbook links and labels (see
+config/catalog/example.yaml).
+
 Exit codes:
   0  success
   1  some events (or dead-letter lines) were damaged and skipped; everything else was processed
-  2  usage error
+  2  usage error, or a --catalog file that cannot be read or is refused
   3  an input could not be read or is not a supported format
-  4  explain: nothing in the catalog matches
+  4  explain: nothing in the catalog matches; trace: no event names the key
   5  the output could not be written
   6  replay: the collector could not be reached or did not take the records
 `)
@@ -92,6 +103,10 @@ type cli struct {
 	interactive bool
 	// getenv reads the environment (replay's headers); tests replace it.
 	getenv func(string) string
+	// catalogFiles are the --catalog files; cat is the catalog with them
+	// layered over the built-in one, once loaded (see catalog.go).
+	catalogFiles []string
+	cat          *mapping.Catalog
 }
 
 func main() {
@@ -100,6 +115,10 @@ func main() {
 }
 
 func (c *cli) run(args []string) int {
+	args, ok := c.takeGlobalCatalog(args)
+	if !ok {
+		return exitUsage
+	}
 	if len(args) == 0 {
 		fmt.Fprint(c.stderr, usageText())
 		return exitUsage

@@ -50,7 +50,7 @@ import (
 // generations), as the receiver would.
 func originals(t *testing.T) plog.Logs {
 	t.Helper()
-	en := enricher(mapping.Config{})
+	en := (&cli{}).enricher(mapping.Config{}) // the built-in catalog
 	ld := plog.NewLogs()
 	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 	for _, name := range []string{"current-admin.wevtutil.xml", "legacy.ps7.json"} {

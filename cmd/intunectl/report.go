@@ -41,6 +41,7 @@ type reportData struct {
 	*summary
 	times    map[mapping.Outcome][]time.Time
 	services map[string]*serviceState
+	journeys *journeys
 }
 
 type serviceState struct{ lastStart, lastStop time.Time }
@@ -54,12 +55,13 @@ func (c *cli) report(args []string) int {
 	if !ok {
 		return code
 	}
-	en := enricher(mapping.Config{})
+	en := c.enricher(mapping.Config{})
 	cat := en.Catalog()
 	r := &reportData{
 		summary:  newSummary(cat),
 		times:    map[mapping.Outcome][]time.Time{},
 		services: map[string]*serviceState{},
+		journeys: newJourneys(),
 	}
 	lr := plog.NewLogRecord()
 	totals, _ := c.eachEvent(files, rf.options(true), func(rec *wineventlog.Record) error {
@@ -140,6 +142,7 @@ func (r *reportData) add(ev *wineventlog.Event, res mapping.Result, lr plog.LogR
 	if !r.summary.add(ev, res, lr) {
 		return // another log's event: counted apart only
 	}
+	r.journeys.add(ev, res, lr)
 	if !ev.TimeCreated.IsZero() {
 		r.times[res.Outcome] = append(r.times[res.Outcome], ev.TimeCreated)
 	}
@@ -175,6 +178,8 @@ type pageData struct {
 	ByCode      template.HTML
 	Hosts       []hostView
 	Failures    []failureView
+	Devices     []deviceView
+	DeviceLimit int
 	Unmatched   int
 	Foreign     int
 	Sources     []sourceView
@@ -200,6 +205,8 @@ type hostView struct {
 type failureView struct {
 	Title, Severity, SevClass, Code, CodeMessage, Meaning, Remediation, First, Last string
 	Count, Hosts                                                                    int
+	// Runbook and Labels come from a site catalog (--catalog).
+	Runbook, Labels string
 }
 
 func (r *reportData) render(cat *mapping.Catalog, title string, files []string, totals inputTotals) ([]byte, error) {
@@ -275,6 +282,8 @@ func (r *reportData) render(cat *mapping.Catalog, title string, files []string, 
 		p.Hosts = append(p.Hosts, r.hostView(h))
 	}
 
+	p.Devices, p.DeviceLimit = r.deviceViews(), reportDevices
+
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, p); err != nil {
 		return nil, fmt.Errorf("report template: %w", err)
@@ -307,6 +316,7 @@ func newFailureView(cat *mapping.Catalog, row *eventRow) failureView {
 			v.Remediation = ce.Remediation
 		}
 	}
+	v.Runbook, v.Labels = annotations(e, ce)
 	if v.Remediation == "" {
 		v.Remediation = "Not in the catalog: look the event up in the connector's documentation and run intunectl explain with a newer intunectl."
 	}

@@ -74,7 +74,7 @@ func (c *cli) summarize(args []string) int {
 	if !ok {
 		return code
 	}
-	en := enricher(mapping.Config{})
+	en := c.enricher(mapping.Config{})
 	s := newSummary(en.Catalog())
 	lr := plog.NewLogRecord()
 	totals, _ := c.eachEvent(files, rf.options(true), func(rec *wineventlog.Record) error {
@@ -331,6 +331,13 @@ func (s *summary) printFailures(w io.Writer, rows []*eventRow) {
 		}
 		if fix != "" {
 			fmt.Fprintf(w, "           What to do: %s\n", wrapText(fix, 70, "                       "))
+		}
+		runbook, labels := annotations(e, ce)
+		if runbook != "" {
+			fmt.Fprintf(w, "           Runbook:    %s\n", runbook)
+		}
+		if labels != "" {
+			fmt.Fprintf(w, "           Labels:     %s\n", labels)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "custom", want: &Config{Interval: time.Minute, MaxSeries: 500, ExpireAfter: 168 * time.Hour}},
 		{name: "bad_interval", wantErr: []string{"interval: 15ms is too short; use 1s or more"}},
 		{name: "bad_max_series", wantErr: []string{"max_series: 0 must be a positive number"}},
-		{name: "negative_expiry", wantErr: []string{`expire_after: "-1h" is not a duration`}},
+		{name: "negative_expiry", wantErr: []string{`expire_after: "-1h" is negative; write a positive number with a unit`}},
 		{name: "expiry_before_interval", wantErr: []string{"expire_after: 30s is shorter than interval (1m0s)"}},
 		{name: "several", wantErr: []string{"interval: 0s is too short", "max_series: -3 must be"}},
 		{name: "unknown_key", wantErr: []string{"max_serie", "max_series"}},

@@ -352,9 +352,10 @@ func kqlIn(field string, values []string) string {
 
 func orQuery(parts ...string) string { return strings.Join(parts, " or ") }
 
-// search starts a Splunk search over the connector's sourcetype.
+// search starts a Splunk search over the connector's index (through the
+// app's macro) and sourcetype.
 func search(terms string) string {
-	s := "search sourcetype=\"" + Sourcetype + "\""
+	s := "search " + splunkBase
 	if terms != "" {
 		s += " (" + terms + ")"
 	}

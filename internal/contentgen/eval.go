@@ -159,8 +159,13 @@ func ParseKQL(q string) (Cond, error) {
 
 // ParseSPLSearch parses the first clause of a Splunk search, up to its
 // first pipe: terms are ANDed, OR, NOT, field=value, field!=value,
-// field IN (...) and parentheses. Time modifiers match everything.
+// field IN (...) and parentheses. Time modifiers match everything. The
+// app's macros are expanded first.
 func ParseSPLSearch(q string) (Cond, error) {
+	q, err := ExpandSPLMacros(q)
+	if err != nil {
+		return nil, err
+	}
 	toks, err := Tokenize(q)
 	if err != nil {
 		return nil, err

@@ -160,7 +160,6 @@ const (
 // KibanaObjects returns the saved objects in import order: the data view,
 // the visualisations and the search, then the dashboard that uses them.
 func KibanaObjects() []SavedObject {
-	dvRef := func(name string) Reference { return Reference{ID: DataViewID, Name: name, Type: "index-pattern"} }
 	objs := []SavedObject{{
 		Type: "index-pattern", ID: DataViewID, TypeMigrationVersion: dataViewMigration,
 		Attributes: map[string]any{
@@ -195,26 +194,8 @@ func KibanaObjects() []SavedObject {
 		typ := "lens"
 		if p.Lens == nil {
 			id, typ = searchID, "search"
-			objs = append(objs, SavedObject{
-				Type: "search", ID: id, TypeMigrationVersion: searchMigration,
-				Attributes: map[string]any{
-					"title":            p.Title,
-					"description":      "Connector failures, newest first, with what to do about each.",
-					"columns":          SearchColumns,
-					"sort":             [][]string{{"@timestamp", "desc"}},
-					"grid":             map[string]any{},
-					"hideChart":        false,
-					"isTextBasedQuery": false,
-					"kibanaSavedObjectMeta": map[string]any{
-						"searchSourceJSON": mustJSON(map[string]any{
-							"query":        map[string]any{"query": failureKQL, "language": "kuery"},
-							"filter":       []any{},
-							"indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
-						}),
-					},
-				},
-				References: []Reference{dvRef("kibanaSavedObjectMeta.searchSourceJSON.index")},
-			})
+			objs = append(objs, savedSearch(id, p.Title, "Connector failures, newest first, with what to do about each.",
+				failureKQL, SearchColumns, "desc"))
 		} else {
 			objs = append(objs, lensObject(id, p))
 		}
@@ -222,22 +203,30 @@ func KibanaObjects() []SavedObject {
 			x, y, rowH = 0, y+rowH, 0
 		}
 		idx := p.ID
+		enhancements := map[string]any{}
+		if idx == devicePanelID {
+			var ref Reference
+			enhancements, ref = deviceDrilldown(idx)
+			dashRefs = append(dashRefs, ref)
+		}
 		grid = append(grid, gridPanel{
 			Version: coreMigrationVersion, Type: typ,
 			GridData:         map[string]any{"x": x, "y": y, "w": p.W, "h": p.H, "i": idx},
 			PanelIndex:       idx,
-			EmbeddableConfig: map[string]any{"enhancements": map[string]any{}},
+			EmbeddableConfig: map[string]any{"enhancements": enhancements},
 			PanelRefName:     "panel_" + idx,
 		})
 		dashRefs = append(dashRefs, Reference{ID: id, Name: idx + ":panel_" + idx, Type: typ})
 		x += p.W
 		rowH = max(rowH, p.H)
 	}
+	// The device journey before the dashboard that drills down to it.
+	objs = append(objs, deviceObjects()...)
 	objs = append(objs, SavedObject{
 		Type: "dashboard", ID: dashboardID, TypeMigrationVersion: dashboardMigration,
 		Attributes: map[string]any{
 			"title":           "Intune Certificate Connector",
-			"description":     "Connector events by outcome, failures by event and diagnostic code, failing devices, CAs and templates, connector hosts and recent failures with remediation.",
+			"description":     "Connector events by outcome, failures by event and diagnostic code, failing devices (click one for its journey), CAs and templates, connector hosts and recent failures with remediation.",
 			"panelsJSON":      mustJSON(grid),
 			"optionsJSON":     mustJSON(map[string]any{"useMargins": true, "syncColors": false, "syncCursor": true, "syncTooltips": false, "hidePanelTitles": false}),
 			"timeRestore":     true,
@@ -255,6 +244,31 @@ func KibanaObjects() []SavedObject {
 		objs[i].CoreMigrationVersion = coreMigrationVersion
 	}
 	return objs
+}
+
+// savedSearch writes a Discover saved search over the data view, sorted by
+// time in order (asc or desc).
+func savedSearch(id, title, description, query string, columns []string, order string) SavedObject {
+	return SavedObject{
+		Type: "search", ID: id, TypeMigrationVersion: searchMigration,
+		Attributes: map[string]any{
+			"title":            title,
+			"description":      description,
+			"columns":          columns,
+			"sort":             [][]string{{"@timestamp", order}},
+			"grid":             map[string]any{},
+			"hideChart":        false,
+			"isTextBasedQuery": false,
+			"kibanaSavedObjectMeta": map[string]any{
+				"searchSourceJSON": mustJSON(map[string]any{
+					"query":        map[string]any{"query": query, "language": "kuery"},
+					"filter":       []any{},
+					"indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
+				}),
+			},
+		},
+		References: []Reference{{ID: DataViewID, Name: "kibanaSavedObjectMeta.searchSourceJSON.index", Type: "index-pattern"}},
+	}
 }
 
 // lensObject writes a Lens visualisation with one form-based layer.

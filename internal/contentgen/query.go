@@ -123,8 +123,15 @@ func Tokenize(q string) ([]Token, error) {
 
 // QueryFields lists the fields a query refers to, in order of appearance,
 // without the names the query itself defines (ES|QL EVAL and STATS
-// results, SPL eval and AS names). language is kuery, esql or spl.
+// results, SPL eval and AS names). language is kuery, esql or spl; SPL
+// macros are expanded first.
 func QueryFields(language, q string) ([]string, error) {
+	if language == "spl" {
+		var err error
+		if q, err = ExpandSPLMacros(q); err != nil {
+			return nil, err
+		}
+	}
 	toks, err := Tokenize(q)
 	if err != nil {
 		return nil, err

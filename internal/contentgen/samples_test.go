@@ -47,7 +47,7 @@ func loadSample(t *testing.T, slug string) []projected {
 		if err := json.Unmarshal(mapping.AppendECS(nil, res, lr, mapping.ECSOptions{DataStream: true}), &ecs); err != nil {
 			t.Fatal(err)
 		}
-		if err := json.Unmarshal(mapping.AppendHEC(nil, res, lr, mapping.HECOptions{}), &hec); err != nil {
+		if err := json.Unmarshal(mapping.AppendHEC(nil, res, lr, mapping.HECOptions{Index: DefaultSplunkIndex}), &hec); err != nil {
 			t.Fatal(err)
 		}
 		// What a Splunk search sees: the envelope's metadata, the
@@ -56,7 +56,7 @@ func loadSample(t *testing.T, slug string) []projected {
 		for k, v := range Flatten(hec["fields"]) {
 			hd[k] = v
 		}
-		for _, k := range []string{"host", "source", "sourcetype"} {
+		for _, k := range []string{"host", "source", "sourcetype", "index"} {
 			if s, ok := hec[k].(string); ok {
 				hd[k] = []string{s}
 			}

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
 	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 )
@@ -58,6 +59,8 @@ func (c *Config) Unmarshal(conf *confmap.Conf) error {
 // enrichment on its own (mapping.Config has Validate) and names the key.
 func (c *Config) Validate() error {
 	errs := []error{c.problems.Err()}
+	// The catalog files are read here, so that validate reports a bad one.
+	errs = append(errs, catalogfile.Check("enrichment", c.Enrichment))
 	switch c.NonConnector {
 	case NonConnectorPass, NonConnectorDrop:
 	default:

@@ -2,6 +2,7 @@ package intuneenrichprocessor
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,14 @@ func TestLoadConfig(t *testing.T) {
 			"enrichment::include_orginal: unknown setting; did you mean enrichment::include_original?",
 			`enrichment::severity_overrides[0]::severity: unknown severity "2": severity takes a name`,
 		}},
-		{name: "shapes", wantErr: "enrichment: is a block of settings (key: value lines under it), not a list; it takes include_original or severity_overrides"},
+		{name: "catalog", want: &Config{NonConnector: NonConnectorPass, Enrichment: mapping.Config{
+			CatalogFiles:      []string{"../../config/catalog/example.yaml"},
+			SeverityOverrides: []mapping.SeverityOverride{{Event: "ExampleSitePkcsEvent", Severity: mapping.SeverityError}},
+		}}},
+		{name: "bad_catalog", wantErr: `enrichment::catalog_files: testdata/bad_catalog.yaml:4: event 1001: unknown key "runbok_url" (did you mean "runbook_url"?)`, more: []string{
+			"enrichment::catalog_files[1]: testdata/missing.yaml: no such file",
+		}},
+		{name: "shapes", wantErr: "enrichment: is a block of settings (key: value lines under it), not a list; it takes catalog_files, include_original or severity_overrides"},
 	}
 	for _, tc := range tests {
 		t.Run("intune_enrich/"+tc.name, func(t *testing.T) {
@@ -82,7 +90,8 @@ func TestLoadConfig(t *testing.T) {
 
 func equalConfig(a, b Config) bool {
 	if a.NonConnector != b.NonConnector || a.Enrichment.IncludeOriginal != b.Enrichment.IncludeOriginal ||
-		len(a.Enrichment.SeverityOverrides) != len(b.Enrichment.SeverityOverrides) {
+		len(a.Enrichment.SeverityOverrides) != len(b.Enrichment.SeverityOverrides) ||
+		!slices.Equal(a.Enrichment.CatalogFiles, b.Enrichment.CatalogFiles) {
 		return false
 	}
 	for i := range a.Enrichment.SeverityOverrides {

@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
-	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
 	"github.com/otelcol-intune/otelcol-intune/processor/intuneenrichprocessor/internal/metadata"
 )
 
@@ -28,7 +28,7 @@ func createDefaultConfig() component.Config {
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
 	c := cfg.(*Config)
-	en, err := mapping.NewEnricher(mapping.MustDefault(), c.Enrichment)
+	en, err := catalogfile.Enricher("enrichment", c.Enrichment)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
 	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
@@ -212,6 +213,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("remote.password: set remote.username too"))
 	}
 	// retry_on_failure and enrichment validate themselves: the collector
-	// calls Validate on every nested config and prefixes the key.
+	// calls Validate on every nested config and prefixes the key. The
+	// catalog files are read here, so that validate reports a bad one.
+	errs = append(errs, catalogfile.Check("enrichment", c.Enrichment))
 	return errors.Join(errs...)
 }

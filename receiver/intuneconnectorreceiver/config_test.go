@@ -79,7 +79,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "shapes", wantErr: []string{
 			"retry_on_failure: is a block of settings, not false; write retry_on_failure: {enabled: false}",
 			"remote: is a block of settings, not a single value; write remote: {server: ndes01.contoso.example}",
-			"enrichment: is a block of settings (key: value lines under it), not a single value; it takes include_original or severity_overrides",
+			"enrichment: is a block of settings (key: value lines under it), not a single value; it takes catalog_files, include_original or severity_overrides",
 		}},
 		{name: "unquoted_override", want: func(t *testing.T, c *Config) {
 			want := []mapping.SeverityOverride{
@@ -95,6 +95,12 @@ func TestLoadConfig(t *testing.T) {
 			"Windows level 2 is error",
 			`enrichment::severity_overrides[1]::severity: unknown severity "9"`,
 			"enrichment::severity_overrides[2]::code: YAML read the code as the number 400 (0x00000190), which is not in the catalog; for 0x00000400 write code: 0x00000400",
+		}},
+		{name: "catalog", wantErr: []string{
+			`enrichment: severity_overrides[1]: event "NoSuchSiteEvent" is neither an event ID nor a catalog event name`,
+		}},
+		{name: "bad_catalog", wantErr: []string{
+			`enrichment::catalog_files: testdata/bad_catalog.yaml:4: event 1001: unknown key "runbok_url" (did you mean "runbook_url"?)`,
 		}},
 		{name: "remote", windowsOnly: true, want: func(t *testing.T, c *Config) {
 			if c.Remote.Server != "ndes01.contoso.example" || c.Remote.Password != configopaque.String("s3cret") || c.StartAt != StartAtEnd {

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/catalogfile"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/batch"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver/internal/checkpoint"
@@ -87,9 +88,9 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*intun
 
 // Start loads the catalog and the checkpoints' storage and starts reading.
 func (r *intuneReceiver) Start(ctx context.Context, host component.Host) error {
-	en, err := mapping.NewEnricher(mapping.MustDefault(), r.cfg.Enrichment)
+	en, err := catalogfile.Enricher("enrichment", r.cfg.Enrichment)
 	if err != nil {
-		return fmt.Errorf("enrichment: %w", err)
+		return err
 	}
 	r.enricher = en
 	client, err := r.storageClient(ctx, host)

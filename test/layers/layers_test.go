@@ -43,6 +43,7 @@ var rules = []struct {
 	{"internal/deadletter", []string{"internal/testsupport", "internal/tools"}, "runtime packages never link test support or tools"},
 	{"internal/sendqueue", []string{"internal/testsupport", "internal/tools"}, "runtime packages never link test support or tools"},
 	{"internal/configcheck", []string{"mapping", "receiver", "processor", "exporter", "extension", "cmd", "internal/testsupport", "internal/tools"}, "configcheck knows config types only by reflection, so every layer can use it"},
+	{"internal/catalogfile", []string{"receiver", "processor", "exporter", "extension", "cmd", "internal/testsupport", "internal/tools"}, "the catalog-file reader serves the components and intunectl and never links them or test support"},
 	{"internal/delivery", []string{"exporter", "internal/testsupport", "internal/tools"}, "the exporter core serves the exporters and never links test support or tools"},
 }
 
