@@ -56,6 +56,8 @@ func commands() []command {
 			"send dead-lettered records again through a collector's OTLP receiver", (*cli).replay},
 		{"content", nil, "[--catalog FILE]... -o DIR",
 			"Kibana and Splunk content for the catalog with site catalog files layered over it", (*cli).content},
+		{"version", []string{"--version", "-version"}, "",
+			"the release version, the same as the collector's in one package", (*cli).printVersion},
 	}
 }
 
