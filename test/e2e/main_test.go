@@ -107,11 +107,12 @@ func build(root string) error {
 			goBin = p
 		}
 	}
-	// -trimpath as in the Makefile, so a `make build` earlier in the job
-	// leaves a warm cache.
+	// -trimpath and no cgo as in the Makefile and the packages, so a
+	// `make build` earlier in the job leaves a warm cache.
 	args := append([]string{"build", "-trimpath", "-o", buildDir + string(filepath.Separator)}, pkgs...)
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
