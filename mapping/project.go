@@ -41,17 +41,34 @@ type ECSOptions struct {
 	Namespace  string
 }
 
-// DataStreamFor returns the dataset and namespace for a record: its own
-// data_stream.* attributes first, then the options, then the defaults.
-func (o ECSOptions) DataStreamFor(lr plog.LogRecord) (dataset, namespace string) {
+// DocKeys is what places a record's document in Elasticsearch.
+type DocKeys struct {
+	// ID is the record's event.id ("" when it has none).
+	ID string
+	// Dataset and Namespace name the data stream: the record's own
+	// data_stream.* attributes first, then the options, then the defaults.
+	Dataset, Namespace string
+}
+
+// KeysFor returns the record's document keys in one pass over its
+// attributes.
+func (o ECSOptions) KeysFor(lr plog.LogRecord) DocKeys {
 	var v recordView
-	if a, ok := lr.Attributes().Get(AttrDataStreamDataset); ok {
-		v.dsDataset = a.Str()
+	var id string
+	for k, a := range lr.Attributes().All() {
+		switch k {
+		case AttrEventID:
+			if a.Type() == pcommon.ValueTypeStr {
+				id = a.Str()
+			}
+		case AttrDataStreamDataset:
+			v.dsDataset = a.AsString()
+		case AttrDataStreamNamespace:
+			v.dsNamespace = a.AsString()
+		}
 	}
-	if a, ok := lr.Attributes().Get(AttrDataStreamNamespace); ok {
-		v.dsNamespace = a.Str()
-	}
-	return o.dataStream(v)
+	ds, ns := o.dataStream(v)
+	return DocKeys{ID: id, Dataset: ds, Namespace: ns}
 }
 
 func (o ECSOptions) dataStream(v recordView) (dataset, namespace string) {

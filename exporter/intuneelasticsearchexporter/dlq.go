@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -32,7 +33,7 @@ func (e *esExporter) deadLetterIndex(ctx context.Context, entries []deadletter.E
 		body = append(body, line...)
 		body = append(body, '\n')
 	}
-	status, _, resp, err := e.bulkTo(ctx, body, len(entries), "")
+	status, _, resp, err := e.bulkTo(ctx, func(w io.Writer) (int, error) { return w.Write(body) }, len(entries), "")
 	if err != nil {
 		return fmt.Errorf("dead_letter::index: %w", err)
 	}

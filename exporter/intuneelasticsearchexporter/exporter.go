@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -143,7 +145,9 @@ func (e *esExporter) start(ctx context.Context, host component.Host) error {
 const (
 	startupTimeout = 15 * time.Second
 	maxFreeBatches = 8
-	maxKeptBuffer  = 64 << 20
+	// maxKeptScratch bounds the document buffer a batch keeps between
+	// pushes, so that one huge record does not pin its memory for good.
+	maxKeptScratch = 1 << 20
 )
 
 // checkVersion reads GET / once: it passes the client's product check and
@@ -204,22 +208,34 @@ func (e *esExporter) shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// batch is one push encoded as bulk lines, with each item's place in the
-// plog.Logs so that only failed records are handed back for retry.
+// batch is one push: where each record goes and under which _id, with its
+// place in the plog.Logs so that only failed records are handed back for
+// retry. It holds no encoded copy of the records: each request body is
+// written from the records as it is built, document by document into the
+// compressor, and a resend writes its documents again. A push thus keeps a
+// few kilobytes of scratch instead of megabytes of bulk lines next to the
+// records they were made from, and the compressor reads each document
+// while it is still in the cache.
 type batch struct {
-	buf     []byte
+	ld      plog.Logs
 	items   []bulkItem
-	scratch []byte
+	scratch []byte // one action line and document at a time
 }
 
 type bulkItem struct {
-	start, doc, end int // action line, document, end (after '\n') in buf
-	ref             delivery.Ref
-	id, target      string
+	ref        delivery.Ref
+	id, target string
+	size       int // bytes of the document, known once it has been written
 }
 
 func (b *batch) reset() {
-	b.buf, b.items, b.scratch = b.buf[:0], b.items[:0], b.scratch[:0]
+	b.ld, b.items, b.scratch = plog.Logs{}, b.items[:0], b.scratch[:0]
+}
+
+// record returns the resource and the record an item was made from.
+func (b *batch) record(r delivery.Ref) (pcommon.Resource, plog.LogRecord) {
+	rl := b.ld.ResourceLogs().At(int(r.RL))
+	return rl.Resource(), rl.ScopeLogs().At(int(r.SL)).LogRecords().At(int(r.LR))
 }
 
 func (e *esExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
@@ -246,7 +262,7 @@ func (e *esExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	defer func() {
 		// Keep buffers of ordinary size only, so one huge batch does not
 		// pin its memory for good.
-		if cap(b.buf) > maxKeptBuffer {
+		if cap(b.scratch) > maxKeptScratch {
 			return
 		}
 		b.reset()
@@ -255,7 +271,7 @@ func (e *esExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		default:
 		}
 	}()
-	e.encode(b, ld)
+	e.index(b, ld)
 	if len(b.items) == 0 {
 		return nil
 	}
@@ -268,8 +284,11 @@ func (e *esExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	return e.finish(ctx, ld, b, &res, att)
 }
 
-// encode writes every record as a create action and its ECS document.
-func (e *esExporter) encode(b *batch, ld plog.Logs) {
+// index decides each record's target and _id. Records from outside the
+// contract, which carry no event.id, get an _id from their document's
+// content, so that a resend is still a duplicate.
+func (e *esExporter) index(b *batch, ld plog.Logs) {
+	b.ld = ld
 	defaultTarget := e.cfg.Index
 	if defaultTarget == "" {
 		defaultTarget = "logs-" + e.ecs.Dataset + "-" + e.ecs.Namespace
@@ -283,34 +302,46 @@ func (e *esExporter) encode(b *batch, ld plog.Logs) {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				target := defaultTarget
-				if e.cfg.Index == "" {
-					if ds, ns := e.ecs.DataStreamFor(lr); ds != e.ecs.Dataset || ns != e.ecs.Namespace {
-						target = "logs-" + ds + "-" + ns
-					}
+				keys := e.ecs.KeysFor(lr)
+				it := bulkItem{ref: delivery.Ref{RL: int32(i), SL: int32(j), LR: int32(k)}, target: defaultTarget, id: keys.ID}
+				if e.cfg.Index == "" && (keys.Dataset != e.ecs.Dataset || keys.Namespace != e.ecs.Namespace) {
+					it.target = "logs-" + keys.Dataset + "-" + keys.Namespace
 				}
-				it := bulkItem{start: len(b.buf), ref: delivery.Ref{RL: int32(i), SL: int32(j), LR: int32(k)}, target: target}
-				if v, ok := lr.Attributes().Get(mapping.AttrEventID); ok && v.Str() != "" {
-					it.id = v.Str()
-					b.buf = appendAction(b.buf, target, it.id)
-					it.doc = len(b.buf)
-					b.buf = mapping.AppendECS(b.buf, res, lr, e.ecs)
-				} else {
-					// A record from outside the contract: its _id comes
-					// from its content, so a resend is still a duplicate.
+				if it.id == "" {
 					b.scratch = mapping.AppendECS(b.scratch[:0], res, lr, e.ecs)
 					sum := sha256.Sum256(b.scratch)
 					it.id = hex.EncodeToString(sum[:16])
-					b.buf = appendAction(b.buf, target, it.id)
-					it.doc = len(b.buf)
-					b.buf = append(b.buf, b.scratch...)
 				}
-				b.buf = append(b.buf, '\n')
-				it.end = len(b.buf)
 				b.items = append(b.items, it)
 			}
 		}
 	}
+}
+
+// writeItems writes the items idx as create actions and their ECS
+// documents and returns the bytes written.
+func (e *esExporter) writeItems(w io.Writer, b *batch, idx []int) (int, error) {
+	n := 0
+	for _, i := range idx {
+		it := &b.items[i]
+		b.scratch = appendAction(b.scratch[:0], it.target, it.id)
+		doc := len(b.scratch)
+		res, lr := b.record(it.ref)
+		b.scratch = mapping.AppendECS(b.scratch, res, lr, e.ecs)
+		it.size = len(b.scratch) - doc
+		b.scratch = append(b.scratch, '\n')
+		if _, err := w.Write(b.scratch); err != nil {
+			return n, err
+		}
+		n += len(b.scratch)
+	}
+	return n, nil
+}
+
+// document returns item i's ECS document, for the dead-letter destination.
+func (e *esExporter) document(b *batch, i int) []byte {
+	res, lr := b.record(b.items[i].ref)
+	return mapping.AppendECS(nil, res, lr, e.ecs)
 }
 
 func appendAction(b []byte, index, id string) []byte {

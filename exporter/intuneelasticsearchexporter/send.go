@@ -71,8 +71,7 @@ func (e *esExporter) send(ctx context.Context, b *batch, idx []int, res *sendRes
 // splitting the request when Elasticsearch finds it too large and waiting
 // out a short throttle.
 func (e *esExporter) sendItems(ctx context.Context, b *batch, idx []int, res *sendResult, throttles *int) {
-	body := b.body(idx)
-	status, header, respBody, err := e.bulk(ctx, body, len(idx))
+	status, header, respBody, err := e.bulkTo(ctx, func(w io.Writer) (int, error) { return e.writeItems(w, b, idx) }, len(idx), e.cfg.Pipeline)
 	if err != nil {
 		var perm *permanentError
 		if errors.As(err, &perm) {
@@ -91,7 +90,7 @@ func (e *esExporter) sendItems(ctx context.Context, b *batch, idx []int, res *se
 	case delivery.TooLarge:
 		if len(idx) == 1 {
 			res.dead = append(res.dead, deadItem{idx[0], status,
-				fmt.Sprintf("the document alone (%d bytes) is larger than the cluster's http.max_content_length", b.items[idx[0]].end-b.items[idx[0]].doc)})
+				fmt.Sprintf("the document alone (%d bytes) is larger than the cluster's http.max_content_length", b.items[idx[0]].size)})
 			return
 		}
 		half := len(idx) / 2
@@ -156,55 +155,35 @@ func (e *esExporter) readItems(b *batch, idx []int, body []byte, res *sendResult
 	}
 }
 
-// body returns the bulk body for items: the batch buffer itself when they
-// are all of it, else their lines copied together.
-func (b *batch) body(idx []int) []byte {
-	if len(idx) == len(b.items) {
-		return b.buf
-	}
-	n := 0
-	for _, i := range idx {
-		n += b.items[i].end - b.items[i].start
-	}
-	out := make([]byte, 0, n)
-	for _, i := range idx {
-		out = append(out, b.buf[b.items[i].start:b.items[i].end]...)
-	}
-	return out
-}
-
-// bulk sends one bulk request and returns the status and the answer.
-func (e *esExporter) bulk(ctx context.Context, body []byte, docs int) (int, http.Header, []byte, error) {
-	return e.bulkTo(ctx, body, docs, e.cfg.Pipeline)
-}
-
-func (e *esExporter) bulkTo(ctx context.Context, body []byte, docs int, pipeline string) (int, http.Header, []byte, error) {
+// bulkTo sends one bulk request whose body write writes (and returns the
+// length of, before compression), and returns the status and the answer.
+func (e *esExporter) bulkTo(ctx context.Context, write func(io.Writer) (int, error), docs int, pipeline string) (int, http.Header, []byte, error) {
 	if e.cfg.ClientConfig.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.ClientConfig.Timeout)
 		defer cancel()
 	}
-	size := len(body)
+	size := 0
+	body, err := e.bodies.Build(func(w io.Writer) error {
+		var err error
+		size, err = write(w)
+		return err
+	})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer e.bodies.Release(body)
 	opts := []func(*esapi.BulkRequest){
 		e.client.Bulk.WithContext(ctx),
 		e.client.Bulk.WithPipeline(pipeline),
 		e.client.Bulk.WithFilterPath(filterPath...),
 	}
 	if e.bodies.Gzip() {
-		zbuf, err := e.bodies.Build(func(w io.Writer) error {
-			_, err := w.Write(body)
-			return err
-		})
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		defer e.bodies.Release(zbuf)
-		body = zbuf.Bytes()
 		// confighttp leaves a body that already has an encoding alone.
 		opts = append(opts, e.client.Bulk.WithHeader(map[string]string{"Content-Encoding": "gzip"}))
 	}
 	start := time.Now()
-	res, err := e.client.Bulk(bytes.NewReader(body), opts...)
+	res, err := e.client.Bulk(bytes.NewReader(body.Bytes()), opts...)
 	if err != nil {
 		return 0, nil, nil, classifyTransportError(err)
 	}
@@ -291,7 +270,7 @@ func (e *esExporter) keepRefused(ctx context.Context, b *batch, res *sendResult)
 	entries := make([]deadletter.Entry, len(res.dead))
 	for n, d := range res.dead {
 		it := b.items[d.item]
-		entries[n] = e.dead.Entry(now, d.status, d.reason, it.id, it.target, b.buf[it.doc:it.end-1])
+		entries[n] = e.dead.Entry(now, d.status, d.reason, it.id, it.target, e.document(b, d.item))
 	}
 	if err := e.dead.Write(ctx, entries); err != nil {
 		// The destination could not take them: retry rather than lose
