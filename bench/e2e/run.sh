@@ -12,6 +12,7 @@
 #   bench/e2e/run.sh                 # 200k events, the intune collector only
 #   N=50000 bench/e2e/run.sh
 #   STOCK=1 bench/e2e/run.sh         # also the stock contrib stack, as a ratio
+#   EXPORTER=hec bench/e2e/run.sh    # intune_splunk_hec into a HEC test server
 #
 # INTUNE_ARGS adds flags to the otelcol-intune command line, e.g. to try
 # exporter settings:
@@ -35,8 +36,16 @@ if [ "${STOCK_ONLY:-0}" != 1 ] && [ ! -x "$bin" ]; then
   echo "building $bin"
   $GO build -trimpath -o "$bin" ./cmd/otelcol-intune
 fi
+EXPORTER=${EXPORTER:-es}
+case $EXPORTER in
+es | hec) ;;
+*) echo "EXPORTER must be es or hec, not $EXPORTER" >&2; exit 2 ;;
+esac
 if [ ! -x "$work/esbulkserver" ] || [ -n "$(find internal/testsupport/esbulktest -newer "$work/esbulkserver" -name '*.go' | head -1)" ]; then
   $GO build -trimpath -o "$work/esbulkserver" ./internal/tools/esbulkserver
+fi
+if [ ! -x "$work/hecserver" ] || [ -n "$(find internal/testsupport/hectest internal/tools/hecserver -newer "$work/hecserver" -name '*.go' | head -1)" ]; then
+  $GO build -trimpath -o "$work/hecserver" ./internal/tools/hecserver
 fi
 input=$work/events-$N.xml
 if [ ! -s "$input" ]; then
@@ -51,13 +60,21 @@ cleanup() {
   wait 2>/dev/null || true
 }
 url=
+sink=
 trap cleanup EXIT
 
 # start_es starts the bulk test server and sets url to its base URL. It
-# must not run in a subshell, so that cleanup knows its PID.
+# must not run in a subshell, so that cleanup knows its PID. With
+# EXPORTER=hec (and not for the stock stack, which has no HEC path here) it
+# starts the HEC test server instead, keeping only the count of events.
 start_es() {
   local log=$1
-  "$work/esbulkserver" -addr 127.0.0.1:0 -discard-sources -trust-sources >"$log" 2>&1 &
+  sink=${2:-$EXPORTER}
+  if [ "$sink" = hec ]; then
+    "$work/hecserver" -count-only >"$log" 2>&1 &
+  else
+    "$work/esbulkserver" -addr 127.0.0.1:0 -discard-sources -trust-sources >"$log" 2>&1 &
+  fi
   pids+=($!)
   for _ in $(seq 1 100); do
     if grep -q 'listening on' "$log"; then
@@ -70,8 +87,13 @@ start_es() {
   exit 1
 }
 
+# created URL: the documents (events) the test server started last holds.
 created() {
-  curl -sf "$1/_esbulktest/stats" | sed -n 's/.*"created":\([0-9]*\).*/\1/p'
+  if [ "$sink" = hec ]; then
+    curl -sf "$1/_hectest/stats" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p'
+  else
+    curl -sf "$1/_esbulktest/stats" | sed -n 's/.*"created":\([0-9]*\).*/\1/p'
+  fi
 }
 
 # idle_rss NAME PID: VmRSS once the collector has started and settled.
@@ -140,20 +162,29 @@ receivers:
     start_at: beginning
     storage: file_storage
 exporters:
-  intune_elasticsearch:
-    endpoints: ["$url"]
+$(exporter_config)
 service:
   extensions: [file_storage]
   pipelines:
     logs:
       receivers: [intune_connector]
-      exporters: [intune_elasticsearch]
+      exporters: [$exporter]
   telemetry:
     metrics:
       level: none
     logs:
       level: warn
 EOF
+}
+
+exporter=intune_elasticsearch
+[ "$EXPORTER" = hec ] && exporter=intune_splunk_hec
+exporter_config() {
+  if [ "$EXPORTER" = hec ]; then
+    printf '  intune_splunk_hec:\n    endpoint: "%s"\n    token: 00000000-0000-0000-0000-000000000000\n' "$url"
+  else
+    printf '  intune_elasticsearch:\n    endpoints: ["%s"]\n' "$url"
+  fi
 }
 
 label=${LABEL:-otelcol-intune}
@@ -190,7 +221,7 @@ if [ "${STOCK:-0}" = 1 ]; then
     exit 0
   fi
   run=$(mktemp -d "$work/run.XXXXXX")
-  start_es "$run/esbulkserver.log"
+  start_es "$run/esbulkserver.log" es
   $GO run ./bench/e2e/stock/ottlgen >"$run/transform.yaml"
   sed -e "s#@INPUT@#$root/$input#" -e "s#@URL@#$url#" -e "s#@STATE@#$root/$run/state#" \
     bench/e2e/stock/config.yaml >"$run/config.yaml"

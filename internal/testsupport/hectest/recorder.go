@@ -144,6 +144,10 @@ type Recorder struct {
 	rejectReply  Reply
 	rejectNumber bool
 	ackReplies   []Reply
+	// countOnly keeps no requests or events, only their number, so that a
+	// benchmark can send millions of events at a flat memory.
+	countOnly bool
+	accepted  int64
 }
 
 // New starts a recorder; Close it when done.
@@ -156,6 +160,23 @@ func New() *Recorder {
 	}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	return r
+}
+
+// CountOnly makes the recorder keep no requests or events from now on,
+// only the number of events it accepted (Accepted, and GET
+// /_hectest/stats as {"accepted":N}): for benchmarks, whose senders must
+// not be measured against a server that grows.
+func (r *Recorder) CountOnly() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.countOnly = true
+}
+
+// Accepted returns the number of events accepted so far.
+func (r *Recorder) Accepted() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.accepted
 }
 
 // RequireToken makes the recorder check the Authorization header.
@@ -250,6 +271,9 @@ func (r *Recorder) serve(w http.ResponseWriter, req *http.Request) {
 	case strings.HasSuffix(path, "/services/collector/ack"):
 		r.record(rec)
 		r.serveAck(w, req, body)
+	case path == "/_hectest/stats":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"accepted":%d}`, r.Accepted())
 	case strings.HasSuffix(path, "/services/collector/event"):
 		evs, perr := splitEvents(body)
 		rec.Events = evs
@@ -264,7 +288,17 @@ func (r *Recorder) serve(w http.ResponseWriter, req *http.Request) {
 func (r *Recorder) record(q Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.reqs = append(r.reqs, q)
+	if !r.countOnly {
+		r.reqs = append(r.reqs, q)
+	}
+}
+
+// store keeps accepted events; the caller holds r.mu.
+func (r *Recorder) store(evs []json.RawMessage) {
+	r.accepted += int64(len(evs))
+	if !r.countOnly {
+		r.stored = append(r.stored, evs...)
+	}
 }
 
 func (r *Recorder) checkToken(req *http.Request) (Reply, bool) {
@@ -306,7 +340,7 @@ func (r *Recorder) serveEvent(w http.ResponseWriter, req *http.Request, evs []js
 			if rep.InvalidEventNumber != nil && *rep.InvalidEventNumber < n {
 				n = *rep.InvalidEventNumber
 			}
-			r.stored = append(r.stored, evs[:n]...)
+			r.store(evs[:n])
 		}
 		write(w, rep, nil)
 		return
@@ -345,7 +379,7 @@ func (r *Recorder) serveEvent(w http.ResponseWriter, req *http.Request, evs []js
 			return
 		}
 	}
-	r.stored = append(r.stored, evs...)
+	r.store(evs)
 	ok := ReplyCode(0)
 	if r.ack {
 		id := r.nextAck[channel]

@@ -128,3 +128,33 @@ func TestCodesAreDocumented(t *testing.T) {
 		t.Fatal("unknown code found")
 	}
 }
+
+func TestRecorderCountOnly(t *testing.T) {
+	r := New()
+	defer r.Close()
+	r.CountOnly()
+	for range 3 {
+		if status, _ := post(t, r.URL, "/services/collector/event", "", "", `{"event":{"a":1}}{"event":"x"}`); status != 200 {
+			t.Fatalf("status %d", status)
+		}
+	}
+	// A refused post is not counted.
+	if status, _ := post(t, r.URL, "/services/collector/event", "", "", `{"event":""}`); status != 400 {
+		t.Fatalf("blank event: status %d", status)
+	}
+	if got := r.Accepted(); got != 6 {
+		t.Errorf("Accepted() = %d, want 6", got)
+	}
+	if n := len(r.Requests()) + len(r.Stored()); n != 0 {
+		t.Errorf("count-only recorder kept %d requests and events", n)
+	}
+	resp, err := http.Get(r.URL + "/_hectest/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != `{"accepted":6}` {
+		t.Errorf("stats = %s", b)
+	}
+}
