@@ -267,7 +267,7 @@ func (r *intuneReceiver) deliver(ctx context.Context, b *batch.Batch) error {
 		return nil
 	}
 	logs, unmatched := r.build(b)
-	b.Events, b.Paths = nil, nil // the records hold what is needed now
+	b.Release() // the records hold what is needed now
 	src := r.tel.src(b.Source)
 	r.tel.read.Add(ctx, int64(n), src)
 	if unmatched > 0 {

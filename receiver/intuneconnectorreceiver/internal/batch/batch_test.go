@@ -114,3 +114,45 @@ func TestSetCheckpointOperations(t *testing.T) {
 		t.Errorf("operations %+v %+v", *ops[0], *ops[1])
 	}
 }
+
+// A released batch's event slice is reused, emptied, by a later batch, and
+// a batch still being delivered is never handed out again.
+func TestReleaseReusesEvents(t *testing.T) {
+	var s sent
+	t0 := time.Unix(1000, 0)
+	bt := NewBatcher("file", 2, time.Minute, s.send)
+	bt.Add(ev(1), "a", t0)
+	bt.Add(ev(2), "a", t0)
+	if err := bt.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first := s.batches[0]
+	firstArray := &first.Events[:1][0]
+	// Not released yet: the next batch must not share its events.
+	bt.Add(ev(3), "a", t0)
+	if &bt.cur.Events[0] == firstArray {
+		t.Fatal("a batch being delivered was reused")
+	}
+	if err := bt.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first.Release()
+	if first.Events != nil || first.Paths != nil {
+		t.Fatal("Release left the events in the batch")
+	}
+	// The batch after the one being filled when it was released gets it.
+	bt.Add(ev(4), "b", t0)
+	if err := bt.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if &bt.cur.Events[:1][0] != firstArray {
+		t.Fatal("the released slice was not reused")
+	}
+	if got := bt.cur.Events[:2]; got[0].RecordID != 0 || got[1].RecordID != 0 {
+		t.Errorf("reused slice still holds records %d, %d", got[0].RecordID, got[1].RecordID)
+	}
+	bt.Add(ev(5), "b", t0)
+	if s.batches[1].Events[0].RecordID != 3 || s.batches[2].Events[0].RecordID != 4 || bt.cur.Events[0].RecordID != 5 {
+		t.Error("events of different batches got mixed")
+	}
+}
