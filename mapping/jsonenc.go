@@ -44,7 +44,7 @@ func appendJSONStringScan(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Eight bytes at a time while none of them needs attention: most
 		// of what is written is plain ASCII.
-		for i+8 <= len(s) && !wordNeedsWork(load64(s, i)) {
+		for i+8 <= len(s) && !wordNeedsWork(load64(s[i:])) {
 			i += 8
 		}
 		if i >= len(s) {
@@ -90,10 +90,13 @@ func wordNeedsWork(x uint64) bool {
 	return (lt|((q-ones)&^q)|((bs-ones)&^bs)|x)&highs != 0
 }
 
-func load64(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+// load64 reads the first eight bytes of s (at least eight long) as one
+// little-endian word. Cutting s to exactly eight bytes first lets the
+// compiler drop the bounds checks and merge the byte loads into one.
+func load64(s string) uint64 {
+	s = s[:8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // special marks bytes that need escaping and the lead bytes of multi-byte
