@@ -382,7 +382,8 @@ func (r *Reader) decode(p, size int, carved bool) (wineventlog.Record, error, bo
 
 func (r *Reader) event(start, end int) (wineventlog.Event, error) {
 	var ev wineventlog.Event
-	p := parser{c: &r.c, pos: start, end: end}
+	r.c.ps.resetRecord()
+	p := parser{c: &r.c, pos: start, end: end, slabs: &r.c.ps.record}
 	nodes, err := p.fragment()
 	if err != nil {
 		return ev, err

@@ -32,10 +32,11 @@ const (
 )
 
 // xnode is one item of an element's content. Its text (xText, xCDATA, the
-// data of xPI) is the span [off, end) of the tree's text buffer.
+// name of an xEntity) is the span [off, end) of the tree's text buffer; an
+// xPI's target is [off, elem) and its data [elem, end). It holds no
+// pointer, so that moving content around costs no GC write barriers.
 type xnode struct {
 	kind     xkind
-	name     string // xEntity name, xPI target
 	off, end int32
 	elem     int32 // xElement: index in tree.elems
 }
@@ -173,7 +174,9 @@ func (r *resolver) resolve(ns []*node, vals []value, depth int) error {
 				t.tb = append(t.tb, s...)
 				r.pushText(off)
 			} else {
-				t.stack = append(t.stack, xnode{kind: xEntity, name: n.name})
+				off := len(t.tb)
+				t.tb = append(t.tb, n.name...)
+				t.stack = append(t.stack, xnode{kind: xEntity, off: int32(off), end: int32(len(t.tb))})
 			}
 		case nodeCDATA:
 			off := len(t.tb)
@@ -181,8 +184,10 @@ func (r *resolver) resolve(ns []*node, vals []value, depth int) error {
 			t.stack = append(t.stack, xnode{kind: xCDATA, off: int32(off), end: int32(len(t.tb))})
 		case nodePI:
 			off := len(t.tb)
+			t.tb = append(t.tb, n.name...)
+			mid := len(t.tb)
 			t.tb = append(t.tb, n.text...)
-			t.stack = append(t.stack, xnode{kind: xPI, name: n.name, off: int32(off), end: int32(len(t.tb))})
+			t.stack = append(t.stack, xnode{kind: xPI, off: int32(off), elem: int32(mid), end: int32(len(t.tb))})
 		case nodeTemplate:
 			if err := r.resolve(n.inst.tmpl.nodes, n.inst.values, depth+1); err != nil {
 				return err
@@ -352,7 +357,7 @@ func (r *resolver) repeat(n *node, v value, vals []value, depth int) error {
 }
 
 func (r *resolver) parseNested(v value, depth int) ([]*node, error) {
-	p := parser{c: r.c, pos: v.off, end: v.off + v.size, depth: depth + 1, tokens: r.tokens}
+	p := parser{c: r.c, pos: v.off, end: v.off + v.size, depth: depth + 1, tokens: r.tokens, slabs: &r.c.ps.record}
 	ns, err := p.fragment()
 	r.tokens = p.tokens
 	return ns, err
@@ -446,7 +451,7 @@ func (t *tree) appendInner(dst []byte, ks []xnode) []byte {
 			dst = append(dst, t.tb[k.off:k.end]...)
 		case xEntity:
 			dst = append(dst, '&')
-			dst = append(dst, k.name...)
+			dst = append(dst, t.tb[k.off:k.end]...)
 			dst = append(dst, ';')
 		case xElement:
 			dst = t.appendInner(dst, t.kidsOf(k.elem))
@@ -599,7 +604,22 @@ func localName(s string) string {
 	return s
 }
 
+// optionalNumbers holds the Event's optional numbers, which it refers to
+// by pointer: one allocation for all of a record's.
+type optionalNumbers struct {
+	qualifiers          uint16
+	version, opcode     uint8
+	processID, threadID uint32
+}
+
 func fillSystem(ev *wineventlog.Event, t *tree, sys int32) {
+	var nums *optionalNumbers
+	num := func() *optionalNumbers {
+		if nums == nil {
+			nums = new(optionalNumbers)
+		}
+		return nums
+	}
 	for _, k := range t.kidsOf(sys) {
 		if k.kind != xElement {
 			continue
@@ -618,14 +638,16 @@ func fillSystem(ev *wineventlog.Event, t *tree, sys int32) {
 			}
 			if q, ok := t.attr(e, "Qualifiers"); ok {
 				if v, err := strconv.ParseUint(q, 10, 16); err == nil {
-					u := uint16(v)
-					ev.Qualifiers = &u
+					n := num()
+					n.qualifiers = uint16(v)
+					ev.Qualifiers = &n.qualifiers
 				}
 			}
 		case "Version":
 			if v, err := strconv.ParseUint(t.innerText(e), 10, 8); err == nil {
-				u := uint8(v)
-				ev.Version = &u
+				n := num()
+				n.version = uint8(v)
+				ev.Version = &n.version
 			}
 		case "Level":
 			if v, err := strconv.ParseUint(t.innerText(e), 10, 8); err == nil {
@@ -637,8 +659,9 @@ func fillSystem(ev *wineventlog.Event, t *tree, sys int32) {
 			}
 		case "Opcode":
 			if v, err := strconv.ParseUint(t.innerText(e), 10, 8); err == nil {
-				u := uint8(v)
-				ev.Opcode = &u
+				n := num()
+				n.opcode = uint8(v)
+				ev.Opcode = &n.opcode
 			}
 		case "Keywords":
 			ev.Keywords = parseUint(t.innerText(e))
@@ -660,14 +683,16 @@ func fillSystem(ev *wineventlog.Event, t *tree, sys int32) {
 		case "Execution":
 			if s, ok := t.attr(e, "ProcessID"); ok {
 				if v, err := strconv.ParseUint(s, 10, 32); err == nil {
-					u := uint32(v)
-					ev.ProcessID = &u
+					n := num()
+					n.processID = uint32(v)
+					ev.ProcessID = &n.processID
 				}
 			}
 			if s, ok := t.attr(e, "ThreadID"); ok {
 				if v, err := strconv.ParseUint(s, 10, 32); err == nil {
-					u := uint32(v)
-					ev.ThreadID = &u
+					n := num()
+					n.threadID = uint32(v)
+					ev.ThreadID = &n.threadID
 				}
 			}
 		case "Channel":

@@ -68,14 +68,14 @@ func (t *tree) appendInline(dst []byte, k xnode) []byte {
 		return append(dst, "]]>"...)
 	case xEntity:
 		dst = append(dst, '&')
-		dst = append(dst, k.name...)
+		dst = append(dst, t.tb[k.off:k.end]...)
 		return append(dst, ';')
 	case xPI:
 		dst = append(dst, "<?"...)
-		dst = append(dst, k.name...)
-		if k.end > k.off {
+		dst = append(dst, t.tb[k.off:k.elem]...)
+		if k.end > k.elem {
 			dst = append(dst, ' ')
-			dst = append(dst, t.tb[k.off:k.end]...)
+			dst = append(dst, t.tb[k.elem:k.end]...)
 		}
 		return append(dst, "?>"...)
 	}
