@@ -117,6 +117,9 @@ type parseArena struct {
 // resetRecord readies the arena for the next record. The stacks may hold
 // what an aborted parse left.
 func (a *parseArena) resetRecord() {
+	if cap(a.ptrs) > maxKeptSlab || cap(a.attrs) > maxKeptSlab {
+		a.ptrs, a.attrs = nil, nil
+	}
 	clear(a.ptrs)
 	a.ptrs = a.ptrs[:0]
 	clear(a.attrs)
