@@ -44,10 +44,9 @@ type xnode struct {
 // xelem is a resolved element. Its attributes and content are ranges of
 // the tree's attrs and kids.
 type xelem struct {
-	name       string
-	attr0      int32
-	attr1      int32
-	kid0, kid1 int32
+	name         string
+	attr0, attr1 int32
+	kid0, kid1   int32
 }
 
 type xattr struct {
