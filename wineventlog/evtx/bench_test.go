@@ -43,6 +43,7 @@ func benchFiles(b *testing.B, files [][]byte, opts Options) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		got := 0
 		for _, f := range files {
@@ -53,6 +54,9 @@ func benchFiles(b *testing.B, files [][]byte, opts Options) {
 		}
 	}
 	b.ReportMetric(float64(want)*float64(b.N)/time.Since(start).Seconds(), "records/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(want*b.N), "cpu-ns/record")
+	}
 }
 
 // BenchmarkIntuneLog reads the real connector log: 1,632 records in 41

@@ -94,6 +94,111 @@ type parser struct {
 	end    int
 	depth  int
 	tokens int
+	// slabs supply the nodes: the chunk's per-record slabs for a
+	// record's own BinXML (its body and BinXML values), dead once the
+	// record is resolved, or its per-chunk slabs for template
+	// definitions, which are cached for the chunk's lifetime.
+	slabs *nodeSlabs
+}
+
+// parseArena is where parsing allocates. Lists (an element's children,
+// attributes, attribute values, a fragment's nodes) are gathered on stacks
+// shared by all parsers of the chunk, which nest strictly, and copied out
+// at their exact length when complete. Nodes and lists come from slabs
+// that live as long as what they hold: a record, or the chunk.
+type parseArena struct {
+	ptrs  []*node
+	attrs []attr
+
+	record nodeSlabs // reset for every record
+	chunk  nodeSlabs // reset for every chunk, with the template cache
+}
+
+// resetRecord readies the arena for the next record. The stacks may hold
+// what an aborted parse left.
+func (a *parseArena) resetRecord() {
+	if cap(a.ptrs) > maxKeptSlab || cap(a.attrs) > maxKeptSlab {
+		a.ptrs, a.attrs = nil, nil
+	}
+	clear(a.ptrs)
+	a.ptrs = a.ptrs[:0]
+	clear(a.attrs)
+	a.attrs = a.attrs[:0]
+	a.record.reset()
+}
+
+type nodeSlabs struct {
+	nodes slab[node]
+	lists slab[*node]
+	attrs slab[attr]
+	insts slab[instance]
+	vals  slab[value]
+}
+
+func (s *nodeSlabs) reset() {
+	s.nodes.reset()
+	s.lists.reset()
+	s.attrs.reset()
+	s.insts.reset()
+	s.vals.reset()
+}
+
+// slab hands out slices that stay valid until reset. Reset keeps the last
+// block only, and blocks double, so once a reader has seen its largest
+// record it allocates no more.
+type slab[T any] struct{ buf []T }
+
+// maxKeptSlab bounds the items a slab keeps when reset.
+const maxKeptSlab = 1 << 12
+
+func (s *slab[T]) take(n int) []T {
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = make([]T, 0, max(2*cap(s.buf), n, 32))
+	}
+	l := len(s.buf)
+	s.buf = s.buf[:l+n]
+	return s.buf[l : l+n : l+n]
+}
+
+func (s *slab[T]) reset() {
+	if cap(s.buf) > maxKeptSlab {
+		s.buf = nil
+		return
+	}
+	clear(s.buf) // what the last record referred to can be collected
+	s.buf = s.buf[:0]
+}
+
+// newNode returns a node holding n.
+func (p *parser) newNode(n node) *node {
+	x := &p.slabs.nodes.take(1)[0]
+	*x = n
+	return x
+}
+
+// nodeList pops the nodes pushed on the list stack since from and returns
+// them as a slice of their own.
+func (p *parser) nodeList(from int) []*node {
+	ps := &p.c.ps
+	var out []*node
+	if n := len(ps.ptrs) - from; n > 0 {
+		out = p.slabs.lists.take(n)
+		copy(out, ps.ptrs[from:])
+	}
+	ps.ptrs = ps.ptrs[:from]
+	return out
+}
+
+// attrList is nodeList for attributes.
+func (p *parser) attrList(from int) []attr {
+	ps := &p.c.ps
+	var out []attr
+	if n := len(ps.attrs) - from; n > 0 {
+		out = p.slabs.attrs.take(n)
+		copy(out, ps.attrs[from:])
+	}
+	ps.attrs = ps.attrs[:from]
+	return out
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -122,46 +227,47 @@ func (p *parser) u32() uint32 {
 // fragment parses a BinXML fragment up to its end-of-stream token or the end
 // of the region: the record body, a template definition, or a BinXML value.
 func (p *parser) fragment() ([]*node, error) {
-	var out []*node
+	ps := &p.c.ps
+	from := len(ps.ptrs)
 	for p.pos < p.end {
 		if p.tokens++; p.tokens > maxTokensPerRecord {
-			return out, errTokenBudget
+			return p.nodeList(from), errTokenBudget
 		}
 		tok := p.c.data[p.pos]
 		switch tok &^ tokMoreBit {
 		case tokEOF:
 			p.pos++
-			return out, nil
+			return p.nodeList(from), nil
 		case tokFragmentHeader:
 			if err := p.need(4); err != nil {
-				return out, err
+				return p.nodeList(from), err
 			}
 			p.pos += 4
 		case tokTemplate:
 			n, err := p.templateInstance()
 			if err != nil {
-				return out, err
+				return p.nodeList(from), err
 			}
-			out = append(out, n)
+			ps.ptrs = append(ps.ptrs, n)
 		case tokOpenStart:
 			n, err := p.element()
 			if err != nil {
-				return out, err
+				return p.nodeList(from), err
 			}
-			out = append(out, n)
+			ps.ptrs = append(ps.ptrs, n)
 		default:
 			n, err := p.content(tok)
 			if err != nil {
-				return out, err
+				return p.nodeList(from), err
 			}
 			if n != nil {
-				out = append(out, n)
+				ps.ptrs = append(ps.ptrs, n)
 			}
 		}
 	}
 	// A BinXML value may end without an end-of-stream token: its size
 	// already bounds it.
-	return out, nil
+	return p.nodeList(from), nil
 }
 
 // content parses one content token other than an element.
@@ -174,16 +280,14 @@ func (p *parser) content(tok byte) (*node, error) {
 			return nil, err
 		}
 		p.pos++
-		n := &node{kind: nodeSubst, optional: tok == tokOptionalSubst}
-		n.subID = p.u16()
-		n.subType = p.u8()
-		return n, nil
+		id := p.u16()
+		return p.newNode(node{kind: nodeSubst, optional: tok == tokOptionalSubst, subID: id, subType: p.u8()}), nil
 	case tokCharRef:
 		if err := p.need(3); err != nil {
 			return nil, err
 		}
 		p.pos++
-		return &node{kind: nodeCharRef, subID: p.u16()}, nil
+		return p.newNode(node{kind: nodeCharRef, subID: p.u16()}), nil
 	case tokEntityRef:
 		if err := p.need(5); err != nil {
 			return nil, err
@@ -193,14 +297,14 @@ func (p *parser) content(tok byte) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: nodeEntityRef, name: name}, nil
+		return p.newNode(node{kind: nodeEntityRef, name: name}), nil
 	case tokCDATA:
 		p.pos++
 		s, err := p.lenString()
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: nodeCDATA, text: s}, nil
+		return p.newNode(node{kind: nodeCDATA, text: s}), nil
 	case tokPITarget:
 		if err := p.need(5); err != nil {
 			return nil, err
@@ -210,14 +314,14 @@ func (p *parser) content(tok byte) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		n := &node{kind: nodePI, name: name}
+		var text string
 		if p.pos < p.end && p.c.data[p.pos] == tokPIData {
 			p.pos++
-			if n.text, err = p.lenString(); err != nil {
+			if text, err = p.lenString(); err != nil {
 				return nil, err
 			}
 		}
-		return n, nil
+		return p.newNode(node{kind: nodePI, name: name, text: text}), nil
 	case tokTemplate:
 		return p.templateInstance()
 	}
@@ -238,7 +342,7 @@ func (p *parser) valueText() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: nodeText, text: s}, nil
+		return p.newNode(node{kind: nodeText, text: s}), nil
 	}
 	n := fixedSize(t)
 	if n == 0 {
@@ -249,7 +353,7 @@ func (p *parser) valueText() (*node, error) {
 	}
 	s := string(appendValue(nil, t, p.c.data[p.pos:p.pos+n]))
 	p.pos += n
-	return &node{kind: nodeText, text: s}, nil
+	return p.newNode(node{kind: nodeText, text: s}), nil
 }
 
 // lenString reads a UTF-16 string prefixed by its length in characters.
@@ -262,7 +366,7 @@ func (p *parser) lenString() (string, error) {
 		return "", err
 	}
 	p.c.scratch = appendUTF16(p.c.scratch[:0], p.c.data[p.pos:p.pos+n])
-	s := string(p.c.scratch)
+	s := p.c.intern(p.c.scratch)
 	p.pos += n
 	return s, nil
 }
@@ -311,7 +415,7 @@ func (p *parser) element() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &node{kind: nodeElement, name: name}
+	n := p.newNode(node{kind: nodeElement, name: name})
 	if tok&tokMoreBit != 0 {
 		if err := p.attributes(n); err != nil {
 			return nil, err
@@ -328,6 +432,10 @@ func (p *parser) element() (*node, error) {
 		p.pos--
 		return nil, p.errorf("element <%s> not closed by a close-start or close-empty token (0x%02x)", name, p.c.data[p.pos])
 	}
+	// On error the list stack keeps what was pushed: the record is
+	// abandoned, and the stack reset for the next one.
+	ps := &p.c.ps
+	from := len(ps.ptrs)
 	for {
 		if p.tokens++; p.tokens > maxTokensPerRecord {
 			return nil, errTokenBudget
@@ -339,13 +447,14 @@ func (p *parser) element() (*node, error) {
 		switch tok &^ tokMoreBit {
 		case tokEndElement:
 			p.pos++
+			n.children = p.nodeList(from)
 			return n, nil
 		case tokOpenStart:
 			c, err := p.element()
 			if err != nil {
 				return nil, err
 			}
-			n.children = append(n.children, c)
+			ps.ptrs = append(ps.ptrs, c)
 		case tokEOF:
 			return nil, p.errorf("stream ends inside <%s>", name)
 		default:
@@ -353,7 +462,7 @@ func (p *parser) element() (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.children = append(n.children, c)
+			ps.ptrs = append(ps.ptrs, c)
 		}
 	}
 }
@@ -365,6 +474,8 @@ func (p *parser) attributes(n *node) error {
 		return err
 	}
 	p.pos += 4 // attribute list size
+	ps := &p.c.ps
+	from := len(ps.attrs)
 	for p.pos < p.end && p.c.data[p.pos]&^tokMoreBit == tokAttribute {
 		if p.tokens++; p.tokens > maxTokensPerRecord {
 			return errTokenBudget
@@ -377,7 +488,7 @@ func (p *parser) attributes(n *node) error {
 		if err != nil {
 			return err
 		}
-		a := attr{name: an}
+		vfrom := len(ps.ptrs)
 		for p.pos < p.end {
 			t := p.c.data[p.pos] &^ tokMoreBit
 			if t != tokValue && t != tokSubst && t != tokOptionalSubst && t != tokCharRef && t != tokEntityRef {
@@ -387,10 +498,11 @@ func (p *parser) attributes(n *node) error {
 			if err != nil {
 				return err
 			}
-			a.value = append(a.value, v)
+			ps.ptrs = append(ps.ptrs, v)
 		}
-		n.attrs = append(n.attrs, a)
+		ps.attrs = append(ps.attrs, attr{name: an, value: p.nodeList(vfrom)})
 	}
+	n.attrs = p.attrList(from)
 	return nil
 }
 
@@ -437,7 +549,8 @@ func (p *parser) templateInstance() (*node, error) {
 	if err := p.need(count * 4); err != nil {
 		return nil, p.errorf("template instance declares %d values: %v", count, err)
 	}
-	inst := &instance{tmpl: t, values: make([]value, count)}
+	inst := &p.slabs.insts.take(1)[0]
+	inst.tmpl, inst.values = t, p.slabs.vals.take(count)
 	desc := p.pos
 	p.pos += count * 4
 	for i := range inst.values {
@@ -449,5 +562,5 @@ func (p *parser) templateInstance() (*node, error) {
 		inst.values[i] = value{typ: typ, off: p.pos, size: size}
 		p.pos += size
 	}
-	return &node{kind: nodeTemplate, inst: inst}, nil
+	return p.newNode(node{kind: nodeTemplate, inst: inst}), nil
 }

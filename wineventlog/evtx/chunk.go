@@ -31,6 +31,34 @@ type chunk struct {
 	names     map[int]nameEntry
 	templates map[int]*template
 	scratch   []byte
+	ps        parseArena
+	// interned keeps names and short literal texts across chunks: every
+	// chunk repeats the same element and attribute names in its string
+	// table and templates.
+	interned map[string]string
+}
+
+// maxInterned bounds the interned strings; the table starts over when
+// full. Longer strings are rarely repeated and not interned.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 64
+)
+
+// intern returns b as a string, shared with earlier equal ones.
+func (c *chunk) intern(b []byte) string {
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	if s, ok := c.interned[string(b)]; ok {
+		return s
+	}
+	if len(c.interned) >= maxInterned || c.interned == nil {
+		c.interned = make(map[string]string, 256)
+	}
+	s := string(b)
+	c.interned[s] = s
+	return s
 }
 
 type nameEntry struct {
@@ -74,6 +102,7 @@ func headerCRCOK(b []byte, h chunkHeader) bool {
 func (c *chunk) reset() {
 	clear(c.names)
 	clear(c.templates)
+	c.ps.chunk.reset()
 }
 
 // name reads the string-table entry at off: next-entry offset, hash,
@@ -91,7 +120,7 @@ func (c *chunk) name(off int) (string, int, error) {
 		return "", 0, fmt.Errorf("name at offset %d of %d characters runs past the chunk", off, n)
 	}
 	c.scratch = appendUTF16(c.scratch[:0], c.data[off+8:off+8+2*n])
-	s := string(c.scratch)
+	s := c.intern(c.scratch)
 	c.names[off] = nameEntry{s, size}
 	return s, size, nil
 }
@@ -116,7 +145,7 @@ func (c *chunk) template(off, depth int) (*template, int, error) {
 	}
 	t := &template{busy: true}
 	c.templates[off] = t
-	p := parser{c: c, pos: off + 24, end: off + size, depth: depth}
+	p := parser{c: c, pos: off + 24, end: off + size, depth: depth, slabs: &c.ps.chunk}
 	t.nodes, t.err = p.fragment()
 	t.busy = false
 	return t, size, t.err

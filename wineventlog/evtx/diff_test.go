@@ -32,9 +32,18 @@ const (
 	evtxDumpPy    = "evtx_dump.py"
 )
 
-// corpusDir finds the shared corpus beside the module root.
+// corpusDir finds the shared corpus beside the module root, or where
+// EVTX_CORPUS says.
 func corpusDir(t testing.TB) string {
 	t.Helper()
+	// EVTX_CORPUS names the corpus directly, for a checkout (a git
+	// worktree, say) that does not sit beside it.
+	if dir := os.Getenv("EVTX_CORPUS"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
+			t.Fatalf("EVTX_CORPUS=%s: %v", dir, err)
+		}
+		return dir
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,8 @@ type Reader struct {
 
 	pending []*wineventlog.DecodeError
 	stats   Stats
-	buf     []byte
+	tree    tree   // the record being decoded
+	buf     []byte // its XML rendering
 }
 
 var _ wineventlog.Decoder = (*Reader)(nil)
@@ -381,32 +382,32 @@ func (r *Reader) decode(p, size int, carved bool) (wineventlog.Record, error, bo
 
 func (r *Reader) event(start, end int) (wineventlog.Event, error) {
 	var ev wineventlog.Event
-	p := parser{c: &r.c, pos: start, end: end}
+	r.c.ps.resetRecord()
+	p := parser{c: &r.c, pos: start, end: end, slabs: &r.c.ps.record}
 	nodes, err := p.fragment()
 	if err != nil {
 		return ev, err
 	}
-	res := resolver{c: &r.c, tokens: p.tokens, buf: r.buf}
-	top := &xelem{}
-	err = res.resolve(nodes, nil, top, 0)
-	r.buf = res.buf
-	if err != nil {
+	t := &r.tree
+	t.reset()
+	res := resolver{c: &r.c, t: t, tokens: p.tokens}
+	if err := res.resolve(nodes, nil, 0); err != nil {
 		return ev, err
 	}
-	mergeText(top)
-	var root *xelem
-	for _, k := range top.kids {
+	root := int32(-1)
+	for _, k := range t.stack {
 		if k.kind == xElement {
 			root = k.elem
 			break
 		}
 	}
-	if root == nil {
+	if root < 0 {
 		return ev, errors.New("record holds no XML element")
 	}
-	fillEvent(&ev, root)
+	t.finish()
+	fillEvent(&ev, t, root)
 	if !r.opts.NoOriginal {
-		r.buf = appendXML(r.buf[:0], root, 0)
+		r.buf = t.appendXML(r.buf[:0], root, 0)
 		ev.Original = string(r.buf)
 	}
 	return ev, nil

@@ -245,16 +245,39 @@ func TestUserData(t *testing.T) {
 	}
 }
 
+// el describes an element for buildTree: its name, its text, its children.
+type el struct {
+	name, text string
+	kids       []el
+}
+
+// buildTree makes a finished tree of d, as resolving a record would, for
+// tests of the field extraction; it returns the tree and its root.
+func buildTree(d el) (*tree, int32) {
+	t := &tree{}
+	r := resolver{t: t}
+	var add func(d el)
+	add = func(d el) {
+		e, mark, _ := r.open(&node{kind: nodeElement, name: d.name}, nil, 0)
+		off := len(t.tb)
+		t.tb = append(t.tb, d.text...)
+		r.pushText(off)
+		for _, k := range d.kids {
+			add(k)
+		}
+		r.close(e, mark)
+	}
+	add(d)
+	t.finish()
+	return t, t.stack[0].elem
+}
+
 func TestUserDataNested(t *testing.T) {
-	root := &xelem{name: "Root", kids: []xnode{
-		{kind: xElement, elem: &xelem{name: "A", kids: []xnode{{kind: xText, text: "1"}}}},
-		{kind: xElement, elem: &xelem{name: "B", kids: []xnode{
-			{kind: xElement, elem: &xelem{name: "C", kids: []xnode{{kind: xText, text: "2"}}}},
-			{kind: xElement, elem: &xelem{name: "D"}},
-		}}},
-	}}
-	root.kids[1].elem.kids[0].elem.name = "ns:C"
-	got := flatten(nil, root, "")
+	tr, root := buildTree(el{name: "Root", kids: []el{
+		{name: "A", text: "1"},
+		{name: "B", kids: []el{{name: "ns:C", text: "2"}, {name: "D"}}},
+	}})
+	got := flatten(nil, tr, root, "")
 	want := []wineventlog.Data{{Name: "A", Value: "1"}, {Name: "B.C", Value: "2"}, {Name: "B.D", Value: ""}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -499,11 +522,9 @@ func TestReadError(t *testing.T) {
 }
 
 func TestUserDataTextRoot(t *testing.T) {
-	root := &xelem{name: "Event", kids: []xnode{{kind: xElement, elem: &xelem{name: "UserData", kids: []xnode{
-		{kind: xElement, elem: &xelem{name: "Note", kids: []xnode{{kind: xText, text: "hello"}}}},
-	}}}}}
+	tr, root := buildTree(el{name: "Event", kids: []el{{name: "UserData", kids: []el{{name: "Note", text: "hello"}}}}})
 	var ev wineventlog.Event
-	fillEvent(&ev, root)
+	fillEvent(&ev, tr, root)
 	if ev.UserDataRoot != "Note" || len(ev.UserData) != 1 || ev.UserData[0] != (wineventlog.Data{Value: "hello"}) {
 		t.Errorf("UserDataRoot %q, UserData %v", ev.UserDataRoot, ev.UserData)
 	}

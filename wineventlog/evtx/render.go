@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -30,36 +31,111 @@ const (
 	xPI
 )
 
+// xnode is one item of an element's content. Its text (xText, xCDATA, the
+// name of an xEntity) is the span [off, end) of the tree's text buffer; an
+// xPI's target is [off, elem) and its data [elem, end). It holds no
+// pointer, so that moving content around costs no GC write barriers.
 type xnode struct {
-	kind xkind
-	text string
-	name string // xPI target
-	elem *xelem
+	kind     xkind
+	off, end int32
+	elem     int32 // xElement: index in tree.elems
 }
 
+// xelem is a resolved element. Its attributes and content are ranges of
+// the tree's attrs and kids.
 type xelem struct {
-	name  string
-	attrs []xattr
-	kids  []xnode
+	name         string
+	attr0, attr1 int32
+	kid0, kid1   int32
 }
 
-type xattr struct{ name, value string }
+type xattr struct {
+	name     string
+	off, end int32
+}
 
-// resolver instantiates templates with their values into a plain element
-// tree that both the Event extraction and the XML rendering walk.
+// tree is one record resolved: elements, their content and attributes in
+// flat slices that refer to each other by index, and all text in one
+// buffer. A Reader keeps one tree and resets it for every record, so
+// resolving allocates nothing once the slices have grown to the records'
+// size. The Event's strings are cut from s, a single string copy of the
+// text buffer made when the record is resolved: one allocation per record
+// instead of one per value, and nothing the next record overwrites.
+type tree struct {
+	tb    []byte
+	s     string // tb as a string, set by finish
+	elems []xelem
+	kids  []xnode
+	attrs []xattr
+	// stack holds the content of the elements being resolved; an element
+	// moves its content to kids when it is complete, so that every
+	// element's content is one contiguous range there.
+	stack   []xnode
+	arr     [][]byte // array items being rendered
+	ends    []int32  // where rendered array items end in tb
+	scratch []byte
+}
+
+// maxKeptTree bounds, in bytes, what a tree keeps between records: a
+// hostile or unusual record may grow it, but its memory is not held on to
+// (none of the node types takes more than 64 bytes).
+const maxKeptTree = 1 << 20
+
+func (t *tree) reset() {
+	if cap(t.tb) > maxKeptTree || max(cap(t.elems), cap(t.kids), cap(t.attrs), cap(t.stack), cap(t.ends)) > maxKeptTree/64 {
+		*t = tree{}
+	}
+	t.tb = t.tb[:0]
+	t.s = ""
+	t.elems = t.elems[:0]
+	t.kids = t.kids[:0]
+	t.attrs = t.attrs[:0]
+	t.stack = t.stack[:0]
+	t.ends = t.ends[:0]
+}
+
+// finish makes the string that the resolved record's text is cut from.
+func (t *tree) finish() { t.s = string(t.tb) }
+
+// text returns a span of a finished tree.
+func (t *tree) text(off, end int32) string { return t.s[off:end] }
+
+type treeMark struct{ tb, elems, kids, attrs, stack int }
+
+func (t *tree) mark() treeMark {
+	return treeMark{len(t.tb), len(t.elems), len(t.kids), len(t.attrs), len(t.stack)}
+}
+
+// truncate drops what was resolved since m.
+func (t *tree) truncate(m treeMark) {
+	t.tb = t.tb[:m.tb]
+	t.elems = t.elems[:m.elems]
+	t.kids = t.kids[:m.kids]
+	t.attrs = t.attrs[:m.attrs]
+	t.stack = t.stack[:m.stack]
+}
+
+func (t *tree) kidsOf(e int32) []xnode {
+	el := &t.elems[e]
+	return t.kids[el.kid0:el.kid1]
+}
+
+// resolver instantiates templates with their values into a tree that both
+// the Event extraction and the XML rendering walk.
 type resolver struct {
 	c      *chunk
+	t      *tree
 	nodes  int
 	text   int
 	tokens int
-	buf    []byte
-	arr    [][]byte
 }
 
-func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) error {
+// resolve appends the resolved content of ns to t.stack.
+func (r *resolver) resolve(ns []*node, vals []value, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("BinXML nested deeper than %d", maxDepth)
 	}
+	t := r.t
 	for _, n := range ns {
 		if r.nodes++; r.nodes > maxNodesPerRecord {
 			return errRenderBudget
@@ -69,44 +145,50 @@ func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) e
 			if r.omitted(n, vals) {
 				continue
 			}
-			if items, ok := r.arrayContent(n, vals); ok {
-				// Windows renders an array substitution by repeating the
-				// element that holds it, once per item.
-				for _, it := range items {
-					e := &xelem{name: n.name}
-					if err := r.resolveAttrs(e, n, vals, depth); err != nil {
-						return err
-					}
-					r.addText(e, it)
-					parent.kids = append(parent.kids, xnode{kind: xElement, elem: e})
+			if v, ok := r.arrayContent(n, vals); ok {
+				if err := r.repeat(n, v, vals, depth); err != nil {
+					return err
 				}
 				continue
 			}
-			e := &xelem{name: n.name}
-			if err := r.resolveAttrs(e, n, vals, depth); err != nil {
+			e, mark, err := r.open(n, vals, depth)
+			if err != nil {
 				return err
 			}
-			if err := r.resolve(n.children, vals, e, depth+1); err != nil {
+			if err := r.resolve(n.children, vals, depth+1); err != nil {
 				return err
 			}
-			mergeText(e)
-			parent.kids = append(parent.kids, xnode{kind: xElement, elem: e})
+			r.close(e, mark)
 		case nodeText:
-			r.addText(parent, n.text)
+			off := len(t.tb)
+			t.tb = append(t.tb, n.text...)
+			r.pushText(off)
 		case nodeCharRef:
-			r.addText(parent, string(rune(n.subID)))
+			off := len(t.tb)
+			t.tb = utf8.AppendRune(t.tb, rune(n.subID))
+			r.pushText(off)
 		case nodeEntityRef:
 			if s, ok := predefinedEntity(n.name); ok {
-				r.addText(parent, s)
+				off := len(t.tb)
+				t.tb = append(t.tb, s...)
+				r.pushText(off)
 			} else {
-				parent.kids = append(parent.kids, xnode{kind: xEntity, name: n.name})
+				off := len(t.tb)
+				t.tb = append(t.tb, n.name...)
+				t.stack = append(t.stack, xnode{kind: xEntity, off: int32(off), end: int32(len(t.tb))})
 			}
 		case nodeCDATA:
-			parent.kids = append(parent.kids, xnode{kind: xCDATA, text: n.text})
+			off := len(t.tb)
+			t.tb = append(t.tb, n.text...)
+			t.stack = append(t.stack, xnode{kind: xCDATA, off: int32(off), end: int32(len(t.tb))})
 		case nodePI:
-			parent.kids = append(parent.kids, xnode{kind: xPI, name: n.name, text: n.text})
+			off := len(t.tb)
+			t.tb = append(t.tb, n.name...)
+			mid := len(t.tb)
+			t.tb = append(t.tb, n.text...)
+			t.stack = append(t.stack, xnode{kind: xPI, off: int32(off), elem: int32(mid), end: int32(len(t.tb))})
 		case nodeTemplate:
-			if err := r.resolve(n.inst.tmpl.nodes, n.inst.values, parent, depth+1); err != nil {
+			if err := r.resolve(n.inst.tmpl.nodes, n.inst.values, depth+1); err != nil {
 				return err
 			}
 		case nodeSubst:
@@ -121,11 +203,13 @@ func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) e
 				if err != nil {
 					return err
 				}
-				if err := r.resolve(sub, nil, parent, depth+1); err != nil {
+				if err := r.resolve(sub, nil, depth+1); err != nil {
 					return err
 				}
 			default:
-				r.addText(parent, r.format(v))
+				off := len(t.tb)
+				t.tb = appendValue(t.tb, v.typ, r.c.data[v.off:v.off+v.size])
+				r.pushText(off)
 			}
 		}
 		if r.text > maxTextPerRecord {
@@ -135,17 +219,80 @@ func (r *resolver) resolve(ns []*node, vals []value, parent *xelem, depth int) e
 	return nil
 }
 
-func (r *resolver) resolveAttrs(e *xelem, n *node, vals []value, depth int) error {
+// pushText adds the text appended to the buffer since off as a text run.
+// Adjacent runs are joined once the element is complete (close).
+func (r *resolver) pushText(off int) {
+	t := r.t
+	if len(t.tb) == off {
+		return
+	}
+	r.text += len(t.tb) - off
+	t.stack = append(t.stack, xnode{kind: xText, off: int32(off), end: int32(len(t.tb))})
+}
+
+// open starts the element n: its attributes are resolved, its content goes
+// on the stack above mark until close.
+func (r *resolver) open(n *node, vals []value, depth int) (int32, int, error) {
+	t := r.t
+	e := int32(len(t.elems))
+	t.elems = append(t.elems, xelem{name: n.name})
+	a0 := int32(len(t.attrs))
 	for _, a := range n.attrs {
-		s, present, err := r.attrValue(a.value, vals, depth)
+		off, end, present, err := r.attrValue(a.value, vals, depth)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		if present {
-			e.attrs = append(e.attrs, xattr{a.name, s})
+			t.attrs = append(t.attrs, xattr{name: a.name, off: off, end: end})
 		}
 	}
-	return nil
+	t.elems[e].attr0, t.elems[e].attr1 = a0, int32(len(t.attrs))
+	return e, len(t.stack), nil
+}
+
+// close completes the element e: its content, joined into single text
+// runs where adjacent, moves from the stack to kids, and the element takes
+// its place on the stack.
+func (r *resolver) close(e int32, mark int) {
+	t := r.t
+	k0 := int32(len(t.kids))
+	st := t.stack[mark:]
+	for i := 0; i < len(st); {
+		k := st[i]
+		j := i + 1
+		if k.kind == xText {
+			for j < len(st) && st[j].kind == xText {
+				j++
+			}
+			if j > i+1 {
+				k.off, k.end = t.join(st[i:j])
+			}
+		}
+		t.kids = append(t.kids, k)
+		i = j
+	}
+	t.elems[e].kid0, t.elems[e].kid1 = k0, int32(len(t.kids))
+	t.stack = append(t.stack[:mark], xnode{kind: xElement, elem: e})
+}
+
+// join makes one span of adjacent text runs. Runs usually follow each
+// other in the buffer already; otherwise their text is copied to its end.
+func (t *tree) join(run []xnode) (int32, int32) {
+	contiguous := true
+	for i := 1; i < len(run); i++ {
+		if run[i].off != run[i-1].end {
+			contiguous = false
+			break
+		}
+	}
+	if contiguous {
+		return run[0].off, run[len(run)-1].end
+	}
+	off := len(t.tb)
+	for _, k := range run {
+		t.tb = append(t.tb, t.tb[k.off:k.end]...)
+	}
+	return int32(off), int32(len(t.tb))
 }
 
 // omitted reports an element whose content is an optional substitution
@@ -158,96 +305,85 @@ func (r *resolver) omitted(n *node, vals []value) bool {
 	return id >= len(vals) || vals[id].typ == typeNull
 }
 
-// arrayContent returns the rendered items when the element's content is a
-// single array substitution.
-func (r *resolver) arrayContent(n *node, vals []value) ([]string, bool) {
+// arrayContent returns the value when the element's content is a single
+// array substitution.
+func (r *resolver) arrayContent(n *node, vals []value) (value, bool) {
 	if len(n.children) != 1 || n.children[0].kind != nodeSubst {
-		return nil, false
+		return value{}, false
 	}
 	id := int(n.children[0].subID)
 	if id >= len(vals) || vals[id].typ&typeArray == 0 {
-		return nil, false
+		return value{}, false
 	}
-	v := vals[id]
-	t := v.typ &^ typeArray
-	r.arr = splitArray(t, r.c.data[v.off:v.off+v.size], r.arr[:0])
-	items := make([]string, len(r.arr))
-	for i, b := range r.arr {
-		r.buf = appendValue(r.buf[:0], t, b)
-		r.text += len(r.buf)
-		items[i] = string(r.buf)
+	return vals[id], true
+}
+
+// repeat renders an array substitution as Windows does: by repeating the
+// element that holds it, once per item (once, empty, for no items).
+func (r *resolver) repeat(n *node, v value, vals []value, depth int) error {
+	t := r.t
+	typ := v.typ &^ typeArray
+	// The items are rendered first, their ends kept above base in t.ends:
+	// resolving the attributes below may render other arrays.
+	t.arr = splitArray(typ, r.c.data[v.off:v.off+v.size], t.arr[:0])
+	start := len(t.tb)
+	base := len(t.ends)
+	for _, b := range t.arr {
+		t.tb = appendValue(t.tb, typ, b)
+		t.ends = append(t.ends, int32(len(t.tb)))
 	}
-	if len(items) == 0 {
-		items = append(items, "")
+	r.text += len(t.tb) - start
+	count := len(t.ends) - base
+	if count == 0 {
+		count = 1
+		t.ends = append(t.ends, int32(start))
 	}
-	return items, true
+	off := int32(start)
+	for i := 0; i < count; i++ {
+		end := t.ends[base+i]
+		e, mark, err := r.open(n, vals, depth)
+		if err != nil {
+			return err
+		}
+		if end > off {
+			t.stack = append(t.stack, xnode{kind: xText, off: off, end: end})
+		}
+		r.close(e, mark)
+		off = end
+	}
+	t.ends = t.ends[:base]
+	return nil
 }
 
 func (r *resolver) parseNested(v value, depth int) ([]*node, error) {
-	p := parser{c: r.c, pos: v.off, end: v.off + v.size, depth: depth + 1, tokens: r.tokens}
+	p := parser{c: r.c, pos: v.off, end: v.off + v.size, depth: depth + 1, tokens: r.tokens, slabs: &r.c.ps.record}
 	ns, err := p.fragment()
 	r.tokens = p.tokens
 	return ns, err
 }
 
-func (r *resolver) format(v value) string {
-	r.buf = appendValue(r.buf[:0], v.typ, r.c.data[v.off:v.off+v.size])
-	return string(r.buf)
-}
-
-// addText appends a text run. Adjacent runs are joined once the element is
-// complete (mergeText): joining here would copy the growing string for
-// every piece, quadratic in an element of many small values.
-func (r *resolver) addText(parent *xelem, s string) {
-	if s == "" {
-		return
-	}
-	r.text += len(s)
-	parent.kids = append(parent.kids, xnode{kind: xText, text: s})
-}
-
-func mergeText(e *xelem) {
-	out := e.kids[:0]
-	for i := 0; i < len(e.kids); {
-		k := e.kids[i]
-		j := i + 1
-		for j < len(e.kids) && e.kids[j].kind == xText && k.kind == xText {
-			j++
-		}
-		if j > i+1 {
-			var sb strings.Builder
-			for _, t := range e.kids[i:j] {
-				sb.WriteString(t.text)
-			}
-			k.text = sb.String()
-		}
-		out = append(out, k)
-		i = j
-	}
-	e.kids = out
-}
-
-// attrValue resolves an attribute. An attribute whose value is made only of
-// NULL substitutions is left out, as Windows renders it.
-func (r *resolver) attrValue(parts []*node, vals []value, depth int) (string, bool, error) {
-	if len(parts) == 1 && parts[0].kind == nodeText {
-		return parts[0].text, true, nil
-	}
-	var sb strings.Builder
+// attrValue renders an attribute's value into the text buffer and returns
+// its span. An attribute whose value is made only of NULL substitutions is
+// left out (present is false), as Windows renders it.
+func (r *resolver) attrValue(parts []*node, vals []value, depth int) (int32, int32, bool, error) {
+	t := r.t
+	a0 := len(t.tb)
 	present := false
 	for _, p := range parts {
 		switch p.kind {
 		case nodeText:
-			sb.WriteString(p.text)
+			t.tb = append(t.tb, p.text...)
 			present = true
 		case nodeCharRef:
-			sb.WriteRune(rune(p.subID))
+			t.tb = utf8.AppendRune(t.tb, rune(p.subID))
 			present = true
 		case nodeEntityRef:
 			if s, ok := predefinedEntity(p.name); ok {
-				sb.WriteString(s)
+				t.tb = append(t.tb, s...)
 			} else {
-				sb.WriteString("&" + p.name + ";")
+				t.tb = append(t.tb, '&')
+				t.tb = append(t.tb, p.name...)
+				t.tb = append(t.tb, ';')
 			}
 			present = true
 		case nodeSubst:
@@ -260,25 +396,33 @@ func (r *resolver) attrValue(parts []*node, vals []value, depth int) (string, bo
 			}
 			present = true
 			if v.typ == typeBinXML {
-				// BinXML inside an attribute has no XML form; keep its text.
+				// BinXML inside an attribute has no XML form; keep its
+				// text. It is resolved above the value so far, its text
+				// collected and the rest of it dropped again.
 				sub, err := r.parseNested(v, depth)
 				if err != nil {
-					return "", false, err
+					return 0, 0, false, err
 				}
-				tmp := &xelem{}
-				if err := r.resolve(sub, nil, tmp, depth+1); err != nil {
-					return "", false, err
+				m := t.mark()
+				if err := r.resolve(sub, nil, depth+1); err != nil {
+					return 0, 0, false, err
 				}
-				sb.WriteString(innerText(tmp))
+				t.scratch = t.appendInner(t.scratch[:0], t.stack[m.stack:])
+				t.truncate(m)
+				t.tb = append(t.tb, t.scratch...)
 				continue
 			}
-			sb.WriteString(r.format(v))
+			t.tb = appendValue(t.tb, v.typ, r.c.data[v.off:v.off+v.size])
 		}
 	}
-	if r.text += sb.Len(); r.text > maxTextPerRecord {
-		return "", false, errRenderBudget
+	if !present {
+		t.tb = t.tb[:a0]
+		return 0, 0, false, nil
 	}
-	return sb.String(), present, nil
+	if r.text += len(t.tb) - a0; r.text > maxTextPerRecord {
+		return 0, 0, false, errRenderBudget
+	}
+	return int32(a0), int32(len(t.tb)), true, nil
 }
 
 func predefinedEntity(name string) (string, bool) {
@@ -297,56 +441,83 @@ func predefinedEntity(name string) (string, bool) {
 	return "", false
 }
 
-// innerText is the concatenated text below e, as an XML parser reports an
-// element's character data.
-func innerText(e *xelem) string {
-	if len(e.kids) == 1 && e.kids[0].kind == xText {
-		return e.kids[0].text
-	}
-	var sb strings.Builder
-	var walk func(*xelem)
-	walk = func(e *xelem) {
-		for _, k := range e.kids {
-			switch k.kind {
-			case xText, xCDATA:
-				sb.WriteString(k.text)
-			case xEntity:
-				sb.WriteString("&" + k.name + ";")
-			case xElement:
-				walk(k.elem)
-			}
+// appendInner appends the text below the content ks, as an XML parser
+// reports an element's character data.
+func (t *tree) appendInner(dst []byte, ks []xnode) []byte {
+	for _, k := range ks {
+		switch k.kind {
+		case xText, xCDATA:
+			dst = append(dst, t.tb[k.off:k.end]...)
+		case xEntity:
+			dst = append(dst, '&')
+			dst = append(dst, t.tb[k.off:k.end]...)
+			dst = append(dst, ';')
+		case xElement:
+			dst = t.appendInner(dst, t.kidsOf(k.elem))
 		}
 	}
-	walk(e)
-	return sb.String()
+	return dst
 }
 
-func (e *xelem) attr(name string) (string, bool) {
-	for _, a := range e.attrs {
+// innerText is the text below the element e of a finished tree.
+func (t *tree) innerText(e int32) string {
+	ks := t.kidsOf(e)
+	switch {
+	case len(ks) == 0:
+		return ""
+	case len(ks) == 1 && ks[0].kind == xText:
+		return t.text(ks[0].off, ks[0].end)
+	}
+	t.scratch = t.appendInner(t.scratch[:0], ks)
+	return string(t.scratch)
+}
+
+func (t *tree) attr(e int32, name string) (string, bool) {
+	el := &t.elems[e]
+	for _, a := range t.attrs[el.attr0:el.attr1] {
 		if a.name == name {
-			return a.value, true
+			return t.text(a.off, a.end), true
 		}
 	}
 	return "", false
 }
 
-func (e *xelem) child(name string) *xelem {
-	for _, k := range e.kids {
-		if k.kind == xElement && k.elem.name == name {
-			return k.elem
+func (t *tree) child(e int32, name string) (int32, bool) {
+	for _, k := range t.kidsOf(e) {
+		if k.kind == xElement && t.elems[k.elem].name == name {
+			return k.elem, true
 		}
 	}
-	return nil
+	return 0, false
 }
 
-// fillEvent extracts the Event fields from the resolved <Event> element,
-// following the conventions documented on wineventlog.Event.
-func fillEvent(ev *wineventlog.Event, root *xelem) {
-	if sys := root.child("System"); sys != nil {
-		fillSystem(ev, sys)
+func (t *tree) hasElementKids(e int32) bool {
+	for _, k := range t.kidsOf(e) {
+		if k.kind == xElement {
+			return true
+		}
 	}
-	if ed := root.child("EventData"); ed != nil {
-		for _, k := range ed.kids {
+	return false
+}
+
+// fillEvent extracts the Event fields from the resolved <Event> element of
+// a finished tree, following the conventions documented on
+// wineventlog.Event.
+func fillEvent(ev *wineventlog.Event, t *tree, root int32) {
+	if sys, ok := t.child(root, "System"); ok {
+		fillSystem(ev, t, sys)
+	}
+	if ed, ok := t.child(root, "EventData"); ok {
+		n := 0
+		for _, k := range t.kidsOf(ed) {
+			if k.kind == xElement {
+				n++
+			}
+		}
+		if n > 0 {
+			ev.EventData = make([]wineventlog.Data, 0, n)
+		}
+		for _, k := range t.kidsOf(ed) {
 			if k.kind != xElement {
 				continue
 			}
@@ -354,50 +525,50 @@ func fillEvent(ev *wineventlog.Event, root *xelem) {
 			// under its element name and other elements (<ComplexData>)
 			// are left out, as the XML decoder does.
 			var name string
-			switch localName(k.elem.name) {
+			switch localName(t.elems[k.elem].name) {
 			case "Data":
-				name, _ = k.elem.attr("Name")
+				name, _ = t.attr(k.elem, "Name")
 			case "Binary":
 				name = "Binary"
 			default:
 				continue
 			}
-			ev.EventData = append(ev.EventData, wineventlog.Data{Name: name, Value: innerText(k.elem)})
+			ev.EventData = append(ev.EventData, wineventlog.Data{Name: name, Value: t.innerText(k.elem)})
 		}
 	}
-	if ud := root.child("UserData"); ud != nil {
-		for _, k := range ud.kids {
+	if ud, ok := t.child(root, "UserData"); ok {
+		for _, k := range t.kidsOf(ud) {
 			if k.kind == xElement {
-				ev.UserDataRoot = localName(k.elem.name)
-				if len(k.elem.kids) > 0 && !k.elem.hasElementKids() {
+				ev.UserDataRoot = localName(t.elems[k.elem].name)
+				if len(t.kidsOf(k.elem)) > 0 && !t.hasElementKids(k.elem) {
 					// A root that holds text itself: one item without a
 					// path, as the XML decoder reads it.
-					ev.UserData = append(ev.UserData, wineventlog.Data{Value: innerText(k.elem)})
+					ev.UserData = append(ev.UserData, wineventlog.Data{Value: t.innerText(k.elem)})
 				} else {
-					ev.UserData = flatten(ev.UserData, k.elem, "")
+					ev.UserData = flatten(ev.UserData, t, k.elem, "")
 				}
 				break
 			}
 		}
 	}
-	if ri := root.child("RenderingInfo"); ri != nil {
-		for _, k := range ri.kids {
+	if ri, ok := t.child(root, "RenderingInfo"); ok {
+		for _, k := range t.kidsOf(ri) {
 			if k.kind != xElement {
 				continue
 			}
-			switch k.elem.name {
+			switch t.elems[k.elem].name {
 			case "Message":
-				ev.Message = innerText(k.elem)
+				ev.Message = t.innerText(k.elem)
 			case "Level":
-				ev.LevelText = innerText(k.elem)
+				ev.LevelText = t.innerText(k.elem)
 			case "Task":
-				ev.TaskText = innerText(k.elem)
+				ev.TaskText = t.innerText(k.elem)
 			case "Opcode":
-				ev.OpcodeText = innerText(k.elem)
+				ev.OpcodeText = t.innerText(k.elem)
 			case "Keywords":
-				for _, kw := range k.elem.kids {
-					if kw.kind == xElement && kw.elem.name == "Keyword" {
-						ev.KeywordsText = append(ev.KeywordsText, innerText(kw.elem))
+				for _, kw := range t.kidsOf(k.elem) {
+					if kw.kind == xElement && t.elems[kw.elem].name == "Keyword" {
+						ev.KeywordsText = append(ev.KeywordsText, t.innerText(kw.elem))
 					}
 				}
 			}
@@ -405,19 +576,19 @@ func fillEvent(ev *wineventlog.Event, root *xelem) {
 	}
 }
 
-func flatten(out []wineventlog.Data, e *xelem, prefix string) []wineventlog.Data {
-	for _, k := range e.kids {
+func flatten(out []wineventlog.Data, t *tree, e int32, prefix string) []wineventlog.Data {
+	for _, k := range t.kidsOf(e) {
 		if k.kind != xElement {
 			continue
 		}
-		name := localName(k.elem.name)
+		name := localName(t.elems[k.elem].name)
 		if prefix != "" {
 			name = prefix + "." + name
 		}
-		if k.elem.hasElementKids() {
-			out = flatten(out, k.elem, name)
+		if t.hasElementKids(k.elem) {
+			out = flatten(out, t, k.elem, name)
 		} else {
-			out = append(out, wineventlog.Data{Name: name, Value: innerText(k.elem)})
+			out = append(out, wineventlog.Data{Name: name, Value: t.innerText(k.elem)})
 		}
 	}
 	return out
@@ -432,92 +603,103 @@ func localName(s string) string {
 	return s
 }
 
-func (e *xelem) hasElementKids() bool {
-	for _, k := range e.kids {
-		if k.kind == xElement {
-			return true
-		}
-	}
-	return false
+// optionalNumbers holds the Event's optional numbers, which it refers to
+// by pointer: one allocation for all of a record's.
+type optionalNumbers struct {
+	qualifiers          uint16
+	version, opcode     uint8
+	processID, threadID uint32
 }
 
-func fillSystem(ev *wineventlog.Event, sys *xelem) {
-	for _, k := range sys.kids {
+func fillSystem(ev *wineventlog.Event, t *tree, sys int32) {
+	var nums *optionalNumbers
+	num := func() *optionalNumbers {
+		if nums == nil {
+			nums = new(optionalNumbers)
+		}
+		return nums
+	}
+	for _, k := range t.kidsOf(sys) {
 		if k.kind != xElement {
 			continue
 		}
 		e := k.elem
-		switch e.name {
+		switch t.elems[e].name {
 		case "Provider":
-			ev.ProviderName, _ = e.attr("Name")
-			if g, ok := e.attr("Guid"); ok {
+			ev.ProviderName, _ = t.attr(e, "Name")
+			if g, ok := t.attr(e, "Guid"); ok {
 				ev.ProviderGUID = canonicalGUID(g)
 			}
-			ev.EventSourceName, _ = e.attr("EventSourceName")
+			ev.EventSourceName, _ = t.attr(e, "EventSourceName")
 		case "EventID":
-			if v, err := strconv.ParseUint(innerText(e), 10, 32); err == nil {
+			if v, err := strconv.ParseUint(t.innerText(e), 10, 32); err == nil {
 				ev.EventID = uint32(v)
 			}
-			if q, ok := e.attr("Qualifiers"); ok {
+			if q, ok := t.attr(e, "Qualifiers"); ok {
 				if v, err := strconv.ParseUint(q, 10, 16); err == nil {
-					u := uint16(v)
-					ev.Qualifiers = &u
+					n := num()
+					n.qualifiers = uint16(v)
+					ev.Qualifiers = &n.qualifiers
 				}
 			}
 		case "Version":
-			if v, err := strconv.ParseUint(innerText(e), 10, 8); err == nil {
-				u := uint8(v)
-				ev.Version = &u
+			if v, err := strconv.ParseUint(t.innerText(e), 10, 8); err == nil {
+				n := num()
+				n.version = uint8(v)
+				ev.Version = &n.version
 			}
 		case "Level":
-			if v, err := strconv.ParseUint(innerText(e), 10, 8); err == nil {
+			if v, err := strconv.ParseUint(t.innerText(e), 10, 8); err == nil {
 				ev.Level = uint8(v)
 			}
 		case "Task":
-			if v, err := strconv.ParseUint(innerText(e), 10, 16); err == nil {
+			if v, err := strconv.ParseUint(t.innerText(e), 10, 16); err == nil {
 				ev.Task = uint16(v)
 			}
 		case "Opcode":
-			if v, err := strconv.ParseUint(innerText(e), 10, 8); err == nil {
-				u := uint8(v)
-				ev.Opcode = &u
+			if v, err := strconv.ParseUint(t.innerText(e), 10, 8); err == nil {
+				n := num()
+				n.opcode = uint8(v)
+				ev.Opcode = &n.opcode
 			}
 		case "Keywords":
-			ev.Keywords = parseUint(innerText(e))
+			ev.Keywords = parseUint(t.innerText(e))
 		case "TimeCreated":
-			if s, ok := e.attr("SystemTime"); ok {
-				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-					ev.TimeCreated = t.UTC()
+			if s, ok := t.attr(e, "SystemTime"); ok {
+				if tm, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					ev.TimeCreated = tm.UTC()
 				}
 			}
 		case "EventRecordID":
-			ev.RecordID = parseUint(innerText(e))
+			ev.RecordID = parseUint(t.innerText(e))
 		case "Correlation":
-			if s, ok := e.attr("ActivityID"); ok {
+			if s, ok := t.attr(e, "ActivityID"); ok {
 				ev.ActivityID = canonicalGUID(s)
 			}
-			if s, ok := e.attr("RelatedActivityID"); ok {
+			if s, ok := t.attr(e, "RelatedActivityID"); ok {
 				ev.RelatedActivityID = canonicalGUID(s)
 			}
 		case "Execution":
-			if s, ok := e.attr("ProcessID"); ok {
+			if s, ok := t.attr(e, "ProcessID"); ok {
 				if v, err := strconv.ParseUint(s, 10, 32); err == nil {
-					u := uint32(v)
-					ev.ProcessID = &u
+					n := num()
+					n.processID = uint32(v)
+					ev.ProcessID = &n.processID
 				}
 			}
-			if s, ok := e.attr("ThreadID"); ok {
+			if s, ok := t.attr(e, "ThreadID"); ok {
 				if v, err := strconv.ParseUint(s, 10, 32); err == nil {
-					u := uint32(v)
-					ev.ThreadID = &u
+					n := num()
+					n.threadID = uint32(v)
+					ev.ThreadID = &n.threadID
 				}
 			}
 		case "Channel":
-			ev.Channel = innerText(e)
+			ev.Channel = t.innerText(e)
 		case "Computer":
-			ev.Computer = innerText(e)
+			ev.Computer = t.innerText(e)
 		case "Security":
-			ev.UserSID, _ = e.attr("UserID")
+			ev.UserSID, _ = t.attr(e, "UserID")
 		}
 	}
 }

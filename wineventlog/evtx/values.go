@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -230,7 +231,16 @@ func trimNUL16(b []byte) []byte {
 func appendUTF16(dst []byte, b []byte) []byte {
 	n := len(b) / 2
 	i := 0
-	// Most event text is ASCII; copy it without rune handling.
+	// Most event text is ASCII; copy it without rune handling, four
+	// characters at a time while it lasts.
+	dst = slices.Grow(dst, n)
+	for ; i+4 <= n; i += 4 {
+		v := binary.LittleEndian.Uint64(b[2*i:])
+		if v&0xff80ff80ff80ff80 != 0 {
+			break
+		}
+		dst = append(dst, byte(v), byte(v>>16), byte(v>>32), byte(v>>48))
+	}
 	for ; i < n; i++ {
 		c := uint16(b[2*i]) | uint16(b[2*i+1])<<8
 		if c >= 0x80 {

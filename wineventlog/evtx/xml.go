@@ -8,42 +8,45 @@ import (
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/internal/xmlesc"
 )
 
-// appendXML renders a resolved element in the layout of `evtxexport -f xml`:
-// two-space indentation, text-only elements on one line, empty elements
-// self-closed. Values use Windows' own rendering (see appendValue); what XML
-// cannot carry is escaped as the XML exports are (see xmlesc.Append).
-func appendXML(dst []byte, e *xelem, indent int) []byte {
+// appendXML renders the element e of a finished tree in the layout of
+// `evtxexport -f xml`: two-space indentation, text-only elements on one
+// line, empty elements self-closed. Values use Windows' own rendering (see
+// appendValue); what XML cannot carry is escaped as the XML exports are
+// (see xmlesc.Append).
+func (t *tree) appendXML(dst []byte, e int32, indent int) []byte {
+	el := t.elems[e]
 	for i := 0; i < indent; i++ {
 		dst = append(dst, ' ', ' ')
 	}
 	dst = append(dst, '<')
-	dst = append(dst, e.name...)
-	for _, a := range e.attrs {
+	dst = append(dst, el.name...)
+	for _, a := range t.attrs[el.attr0:el.attr1] {
 		dst = append(dst, ' ')
 		dst = append(dst, a.name...)
 		dst = append(dst, '=', '"')
-		dst = xmlesc.Append(dst, a.value, '"')
+		dst = xmlesc.Append(dst, t.text(a.off, a.end), '"')
 		dst = append(dst, '"')
 	}
-	if len(e.kids) == 0 {
+	kids := t.kids[el.kid0:el.kid1]
+	if len(kids) == 0 {
 		return append(dst, '/', '>')
 	}
 	dst = append(dst, '>')
-	if !e.hasElementKids() {
-		for _, k := range e.kids {
-			dst = appendInline(dst, k)
+	if !t.hasElementKids(e) {
+		for _, k := range kids {
+			dst = t.appendInline(dst, k)
 		}
 	} else {
-		for _, k := range e.kids {
+		for _, k := range kids {
 			dst = append(dst, '\n')
 			if k.kind == xElement {
-				dst = appendXML(dst, k.elem, indent+1)
+				dst = t.appendXML(dst, k.elem, indent+1)
 				continue
 			}
 			for i := 0; i <= indent; i++ {
 				dst = append(dst, ' ', ' ')
 			}
-			dst = appendInline(dst, k)
+			dst = t.appendInline(dst, k)
 		}
 		dst = append(dst, '\n')
 		for i := 0; i < indent; i++ {
@@ -51,28 +54,28 @@ func appendXML(dst []byte, e *xelem, indent int) []byte {
 		}
 	}
 	dst = append(dst, '<', '/')
-	dst = append(dst, e.name...)
+	dst = append(dst, el.name...)
 	return append(dst, '>')
 }
 
-func appendInline(dst []byte, k xnode) []byte {
+func (t *tree) appendInline(dst []byte, k xnode) []byte {
 	switch k.kind {
 	case xText:
-		return xmlesc.Append(dst, k.text, 0)
+		return xmlesc.Append(dst, t.text(k.off, k.end), 0)
 	case xCDATA:
 		dst = append(dst, "<![CDATA["...)
-		dst = append(dst, k.text...)
+		dst = append(dst, t.tb[k.off:k.end]...)
 		return append(dst, "]]>"...)
 	case xEntity:
 		dst = append(dst, '&')
-		dst = append(dst, k.name...)
+		dst = append(dst, t.tb[k.off:k.end]...)
 		return append(dst, ';')
 	case xPI:
 		dst = append(dst, "<?"...)
-		dst = append(dst, k.name...)
-		if k.text != "" {
+		dst = append(dst, t.tb[k.off:k.elem]...)
+		if k.end > k.elem {
 			dst = append(dst, ' ')
-			dst = append(dst, k.text...)
+			dst = append(dst, t.tb[k.elem:k.end]...)
 		}
 		return append(dst, "?>"...)
 	}

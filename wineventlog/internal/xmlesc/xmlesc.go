@@ -21,8 +21,33 @@ import (
 //   - In attribute values tab, LF and CR are written as references, because
 //     attribute-value normalisation would turn them into spaces.
 func Append(dst []byte, s string, quote byte) []byte {
+	var plain *[256]bool
+	switch quote {
+	case 0:
+		plain = &plainText
+	case '"':
+		plain = &plainDoubleQuoted
+	case '\'':
+		plain = &plainSingleQuoted
+	}
+	return appendEscaped(dst, s, quote, plain)
+}
+
+// appendEscaped is Append with the table of bytes that need no escaping
+// for this quote, nil to look at every byte.
+func appendEscaped(dst []byte, s string, quote byte, plain *[256]bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		// Most text needs no escaping: skip what is plain with one table
+		// look-up a byte before deciding on the rest.
+		if plain != nil {
+			for i < len(s) && plain[s[i]] {
+				i++
+			}
+			if i == len(s) {
+				break
+			}
+		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])
@@ -71,3 +96,20 @@ func Append(dst []byte, s string, quote byte) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// The plain tables mark the ASCII bytes that Append copies as they are,
+// for character data and for attribute values in either quotes.
+var plainText, plainDoubleQuoted, plainSingleQuoted = plainTable(0), plainTable('"'), plainTable('\'')
+
+func plainTable(quote byte) (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	t['&'], t['<'], t['>'] = false, false, false
+	if quote != 0 {
+		t[quote] = false
+	} else {
+		t['\t'], t['\n'], t['\r'] = true, true, true
+	}
+	return t
+}

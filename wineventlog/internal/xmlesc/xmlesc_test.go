@@ -2,6 +2,7 @@ package xmlesc
 
 import (
 	"encoding/xml"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -54,6 +55,25 @@ func TestAppendIsWellFormed(t *testing.T) {
 		}
 		if got.V != want {
 			t.Errorf("attribute read back as %q, want %q", got.V, want)
+		}
+	}
+}
+
+// The plain tables let Append skip bytes without looking at them one by
+// one: that must not change what it writes, wherever a byte falls.
+func TestPlainTablesChangeNothing(t *testing.T) {
+	pieces := []string{"a", "Z", " ", "~", "\x7f", "&", "<", ">", "'", "\"", "\t", "\n", "\r", "\x00", "\x01", "\x1f", "é", "😀", "\uFFFE", "\xff", "\xc3"}
+	rng := rand.New(rand.NewSource(1))
+	for n := 0; n < 5000; n++ {
+		var sb strings.Builder
+		for k := rng.Intn(12); k > 0; k-- {
+			sb.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		s := sb.String()
+		for _, q := range []byte{0, '"', '\''} {
+			if got, want := string(Append(nil, s, q)), string(appendEscaped(nil, s, q, nil)); got != want {
+				t.Fatalf("Append(%q, quote %q) = %q, byte by byte %q", s, q, got, want)
+			}
 		}
 	}
 }
