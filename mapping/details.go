@@ -1,7 +1,7 @@
 package mapping
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,7 +13,8 @@ import (
 type Details struct {
 	// Data is every EventData item by name; unnamed items are named
 	// param1, param2, ... by position unless the catalog knows the
-	// template's field names.
+	// template's field names. When every item is named it is the event's
+	// own EventData slice, so it is read-only.
 	Data []wineventlog.Data
 	// Metric is set for legacy events, whose one unnamed Data holds JSON.
 	Metric *Metric
@@ -134,6 +135,23 @@ func (d *Details) fieldPtr(f detailField) *string {
 	return nil
 }
 
+// paramNames are the names of the first unnamed items, made once: a
+// legacy event's one Data and PowerShell's Properties are unnamed.
+var paramNames = func() (n [16]string) {
+	for i := range n {
+		n[i] = "param" + strconv.Itoa(i+1)
+	}
+	return n
+}()
+
+// paramName names the unnamed item at position pos (from 1).
+func paramName(pos int) string {
+	if pos <= len(paramNames) {
+		return paramNames[pos-1]
+	}
+	return "param" + strconv.Itoa(pos)
+}
+
 // ExtractDetails reads an event's data. fieldNames, when it has one name per
 // unnamed item, names PowerShell's positional Properties the way the XML
 // form names them, so both formats give the same record.
@@ -146,7 +164,14 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 		}
 	}
 	useNames := unnamed == len(ev.EventData) && unnamed > 0 && unnamed == len(fieldNames)
-	d.Data = make([]wineventlog.Data, 0, len(ev.EventData))
+	if unnamed == 0 {
+		// Every item is named already, as in XML exports: the event's own
+		// slice is the answer, and copying it would cost an allocation
+		// per event for nothing.
+		d.Data = ev.EventData
+	} else {
+		d.Data = make([]wineventlog.Data, 0, len(ev.EventData))
+	}
 	pos := 0
 	for _, it := range ev.EventData {
 		name := it.Name
@@ -155,10 +180,12 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 			if useNames {
 				name = fieldNames[pos-1]
 			} else {
-				name = "param" + strconv.Itoa(pos)
+				name = paramName(pos)
 			}
 		}
-		d.Data = append(d.Data, wineventlog.Data{Name: name, Value: it.Value})
+		if unnamed > 0 {
+			d.Data = append(d.Data, wineventlog.Data{Name: name, Value: it.Value})
+		}
 		if f := keyField(name); f != fNone {
 			d.set(f, it.Value)
 		} else if d.Metric == nil && it.Name == "" {
@@ -205,7 +232,9 @@ func parseMetric(s string) *Metric {
 	if len(t) < 2 || t[0] != '{' || !containsFold(t, "metric") {
 		return nil
 	}
-	p := jsonFlat{s: t}
+	// Every member has a colon, so their count bounds the dimensions: one
+	// allocation instead of the slice growing through several.
+	p := jsonFlat{s: t, out: make([]wineventlog.Data, 0, strings.Count(t, ":"))}
 	var m *Metric
 	ok := p.members(func(key string) bool {
 		if !strings.EqualFold(key, "metric") || p.peek() != '{' {
@@ -217,7 +246,11 @@ func parseMetric(s string) *Metric {
 		return p.members(func(key string) bool {
 			switch {
 			case strings.EqualFold(key, "dimensions") && p.peek() == '{':
-				p.out = m.Dimensions
+				if m.Dimensions != nil {
+					p.out = m.Dimensions // a repeated key adds to the first
+				} else {
+					p.out = p.out[:0] // the buffer sized above
+				}
 				ok := p.object("")
 				m.Dimensions = p.out
 				return ok
@@ -237,11 +270,16 @@ func parseMetric(s string) *Metric {
 	if !ok || p.pos != len(p.s) || m == nil {
 		return nil
 	}
-	if len(m.Dimensions) > 1 {
-		sort.Slice(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name })
+	// Usually written sorted already. A stable sort keeps duplicate names in
+	// document order, as sort.Slice did for the short lists metrics have,
+	// and needs no reflection.
+	if !slices.IsSortedFunc(m.Dimensions, byName) {
+		slices.SortStableFunc(m.Dimensions, byName)
 	}
 	return m
 }
+
+func byName(a, b wineventlog.Data) int { return strings.Compare(a.Name, b.Name) }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in
 // any letter case, without allocating.

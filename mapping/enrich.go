@@ -392,6 +392,19 @@ func (en *Enricher) bodyText(x *enrichment) string {
 		}
 	}
 	var b strings.Builder
+	// Sized once: growing through the parts cost an allocation each.
+	// The body is kept with the record, so the size is exact but for the
+	// digits of an unknown event's ID.
+	n := 0
+	if errMsg != "" {
+		n = len(" Error: ") + len(errMsg)
+	}
+	if entry != nil {
+		n += len(entry.Name) + len(": ") + len(entry.Description)
+	} else {
+		n += len("Event 4294967295 from  (not in the catalog)") + max(len(ev.ProviderName), len(ev.Channel))
+	}
+	b.Grow(n)
 	if entry != nil {
 		b.WriteString(entry.Name)
 		b.WriteString(": ")
