@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -156,6 +157,36 @@ func paramName(pos int) string {
 // unnamed item, names PowerShell's positional Properties the way the XML
 // form names them, so both formats give the same record.
 func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
+	return extractDetails(ev, fieldNames, nil)
+}
+
+// detailScratch holds what Enrich needs of a legacy event only while it
+// writes the record: the named copy of the data, the metric and its
+// dimensions. The attribute writer copies the strings out, so EnrichWith
+// takes one from a pool instead of allocating three objects per event.
+type detailScratch struct {
+	data   []wineventlog.Data
+	metric Metric
+	dims   []wineventlog.Data
+}
+
+var detailScratchPool = sync.Pool{New: func() any { return new(detailScratch) }}
+
+// release forgets the event's strings and returns the scratch to the pool.
+func (s *detailScratch) release() {
+	clear(s.data[:cap(s.data)])
+	clear(s.dims[:cap(s.dims)])
+	if cap(s.data) > 256 || cap(s.dims) > 256 {
+		return // a rare huge event: let its buffers go
+	}
+	s.data, s.dims = s.data[:0], s.dims[:0]
+	s.metric = Metric{}
+	detailScratchPool.Put(s)
+}
+
+// extractDetails is ExtractDetails; with scr set, the Data copy and the
+// metric live in it (and are valid until it is released), else on the heap.
+func extractDetails(ev *wineventlog.Event, fieldNames []string, scr *detailScratch) Details {
 	var d Details
 	unnamed := 0
 	for _, it := range ev.EventData {
@@ -169,6 +200,8 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 		// slice is the answer, and copying it would cost an allocation
 		// per event for nothing.
 		d.Data = ev.EventData
+	} else if scr != nil {
+		d.Data = scr.data[:0]
 	} else {
 		d.Data = make([]wineventlog.Data, 0, len(ev.EventData))
 	}
@@ -189,7 +222,7 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 		if f := keyField(name); f != fNone {
 			d.set(f, it.Value)
 		} else if d.Metric == nil && it.Name == "" {
-			d.Metric = parseMetric(it.Value)
+			d.Metric = parseMetricInto(it.Value, scr)
 		}
 	}
 	for _, it := range ev.UserData {
@@ -212,6 +245,9 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 			}
 		}
 	}
+	if scr != nil && unnamed > 0 {
+		scr.data = d.Data // keep the grown buffer for the next event
+	}
 	if d.DiagCode == "" {
 		for _, t := range [...]string{d.DiagText, d.Exception, ev.Message} {
 			if c := codeInText(t); c != "" {
@@ -227,21 +263,35 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 // with keys in any letter case. Anything else is not a metric. It walks the
 // two outer objects itself so that dimension names need no "Metric.
 // Dimensions." prefix built and cut again for every key.
-func parseMetric(s string) *Metric {
+func parseMetric(s string) *Metric { return parseMetricInto(s, nil) }
+
+// parseMetricInto is parseMetric; with scr set, the metric and its
+// dimensions are scr's.
+func parseMetricInto(s string, scr *detailScratch) *Metric {
 	t := strings.TrimSpace(s)
 	if len(t) < 2 || t[0] != '{' || !containsFold(t, "metric") {
 		return nil
 	}
-	// Every member has a colon, so their count bounds the dimensions: one
-	// allocation instead of the slice growing through several.
-	p := jsonFlat{s: t, out: make([]wineventlog.Data, 0, strings.Count(t, ":"))}
+	p := jsonFlat{s: t}
+	if scr != nil {
+		p.out = scr.dims[:0]
+	} else {
+		// Every member has a colon, so their count bounds the dimensions:
+		// one allocation instead of the slice growing through several.
+		p.out = make([]wineventlog.Data, 0, strings.Count(t, ":"))
+	}
 	var m *Metric
 	ok := p.members(func(key string) bool {
 		if !strings.EqualFold(key, "metric") || p.peek() != '{' {
 			return p.skipValue()
 		}
 		if m == nil {
-			m = &Metric{}
+			if scr != nil {
+				m = &scr.metric
+				*m = Metric{} // a failed parse of an earlier item may have left values
+			} else {
+				m = &Metric{}
+			}
 		}
 		return p.members(func(key string) bool {
 			switch {
@@ -267,6 +317,9 @@ func parseMetric(s string) *Metric {
 		})
 	})
 	p.ws()
+	if scr != nil {
+		scr.dims = p.out[:0] // keep the grown buffer for the next event
+	}
 	if !ok || p.pos != len(p.s) || m == nil {
 		return nil
 	}
