@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -346,12 +347,45 @@ func (c *Catalog) EventByName(name string) *EventEntry {
 
 // Code looks a diagnostic code up in any accepted spelling.
 func (c *Catalog) Code(raw string) (*CodeEntry, string, bool) {
+	if ce := c.codeNoAlloc(raw); ce != nil {
+		return ce, ce.Code, true
+	}
 	canon, ok := c.NormalizeCode(raw)
 	if !ok {
 		return nil, canon, false
 	}
 	ce := c.byCode[canon]
 	return ce, canon, ce != nil
+}
+
+// codeNoAlloc is Code for the usual case, a code the catalog has in some
+// ASCII spelling: it upper-cases and normalises on the stack and answers
+// with the catalog's own entry, so it allocates nothing. nil means the slow
+// path decides.
+func (c *Catalog) codeNoAlloc(raw string) *CodeEntry {
+	t := strings.TrimSpace(raw)
+	var up [24]byte
+	if len(t) > len(up) {
+		return nil
+	}
+	for i := 0; i < len(t); i++ {
+		b := t[i]
+		if b >= utf8.RuneSelf {
+			return nil // strings.ToUpper's rules, in NormalizeCode
+		}
+		if 'a' <= b && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		up[i] = b
+	}
+	if ce, ok := c.byCodeRaw[string(up[:len(t)])]; ok {
+		return c.byCode[ce.Code]
+	}
+	var hb [10]byte
+	if canon, ok := appendNormalHex(hb[:0], t); ok {
+		return c.byCode[string(canon)]
+	}
+	return nil
 }
 
 // NormalizeCode turns any accepted spelling of a diagnostic code into the
@@ -370,27 +404,35 @@ func (c *Catalog) NormalizeCode(raw string) (string, bool) {
 // normalizeHex accepts 0x-prefixed hex of any length that fits 32 bits, and
 // bare 8-digit hex, and writes it as 0x%08X.
 func normalizeHex(t string) (string, bool) {
+	var b [10]byte
+	canon, ok := appendNormalHex(b[:0], t)
+	if !ok {
+		return t, false
+	}
+	return string(canon), true
+}
+
+// appendNormalHex appends normalizeHex's canonical form of t to dst.
+func appendNormalHex(dst []byte, t string) ([]byte, bool) {
 	digits := t
 	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
 		digits = t[2:]
 	} else if len(t) != 8 {
-		return t, false
+		return dst, false
 	}
 	if digits == "" || len(digits) > 16 {
-		return t, false
+		return dst, false
 	}
 	v, err := strconv.ParseUint(digits, 16, 64)
 	if err != nil || v > 0xFFFFFFFF {
-		return t, false
+		return dst, false
 	}
 	const hexdigits = "0123456789ABCDEF"
-	var b [10]byte
-	b[0], b[1] = '0', 'x'
-	for i := 9; i >= 2; i-- {
-		b[i] = hexdigits[v&0xF]
-		v >>= 4
+	dst = append(dst, '0', 'x')
+	for shift := 28; shift >= 0; shift -= 4 {
+		dst = append(dst, hexdigits[v>>uint(shift)&0xF])
 	}
-	return string(b[:]), true
+	return dst, true
 }
 
 // SourceOf reports which connector generation wrote an event, judged by its

@@ -1,9 +1,10 @@
 package mapping
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -13,7 +14,8 @@ import (
 type Details struct {
 	// Data is every EventData item by name; unnamed items are named
 	// param1, param2, ... by position unless the catalog knows the
-	// template's field names.
+	// template's field names. When every item is named it is the event's
+	// own EventData slice, so it is read-only.
 	Data []wineventlog.Data
 	// Metric is set for legacy events, whose one unnamed Data holds JSON.
 	Metric *Metric
@@ -134,10 +136,57 @@ func (d *Details) fieldPtr(f detailField) *string {
 	return nil
 }
 
+// paramNames are the names of the first unnamed items, made once: a
+// legacy event's one Data and PowerShell's Properties are unnamed.
+var paramNames = func() (n [16]string) {
+	for i := range n {
+		n[i] = "param" + strconv.Itoa(i+1)
+	}
+	return n
+}()
+
+// paramName names the unnamed item at position pos (from 1).
+func paramName(pos int) string {
+	if pos <= len(paramNames) {
+		return paramNames[pos-1]
+	}
+	return "param" + strconv.Itoa(pos)
+}
+
 // ExtractDetails reads an event's data. fieldNames, when it has one name per
 // unnamed item, names PowerShell's positional Properties the way the XML
 // form names them, so both formats give the same record.
 func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
+	return extractDetails(ev, fieldNames, nil)
+}
+
+// detailScratch holds what Enrich needs of a legacy event only while it
+// writes the record: the named copy of the data, the metric and its
+// dimensions. The attribute writer copies the strings out, so EnrichWith
+// takes one from a pool instead of allocating three objects per event.
+type detailScratch struct {
+	data   []wineventlog.Data
+	metric Metric
+	dims   []wineventlog.Data
+}
+
+var detailScratchPool = sync.Pool{New: func() any { return new(detailScratch) }}
+
+// release forgets the event's strings and returns the scratch to the pool.
+func (s *detailScratch) release() {
+	clear(s.data[:cap(s.data)])
+	clear(s.dims[:cap(s.dims)])
+	if cap(s.data) > 256 || cap(s.dims) > 256 {
+		return // a rare huge event: let its buffers go
+	}
+	s.data, s.dims = s.data[:0], s.dims[:0]
+	s.metric = Metric{}
+	detailScratchPool.Put(s)
+}
+
+// extractDetails is ExtractDetails; with scr set, the Data copy and the
+// metric live in it (and are valid until it is released), else on the heap.
+func extractDetails(ev *wineventlog.Event, fieldNames []string, scr *detailScratch) Details {
 	var d Details
 	unnamed := 0
 	for _, it := range ev.EventData {
@@ -146,7 +195,16 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 		}
 	}
 	useNames := unnamed == len(ev.EventData) && unnamed > 0 && unnamed == len(fieldNames)
-	d.Data = make([]wineventlog.Data, 0, len(ev.EventData))
+	if unnamed == 0 {
+		// Every item is named already, as in XML exports: the event's own
+		// slice is the answer, and copying it would cost an allocation
+		// per event for nothing.
+		d.Data = ev.EventData
+	} else if scr != nil {
+		d.Data = scr.data[:0]
+	} else {
+		d.Data = make([]wineventlog.Data, 0, len(ev.EventData))
+	}
 	pos := 0
 	for _, it := range ev.EventData {
 		name := it.Name
@@ -155,14 +213,16 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 			if useNames {
 				name = fieldNames[pos-1]
 			} else {
-				name = "param" + strconv.Itoa(pos)
+				name = paramName(pos)
 			}
 		}
-		d.Data = append(d.Data, wineventlog.Data{Name: name, Value: it.Value})
+		if unnamed > 0 {
+			d.Data = append(d.Data, wineventlog.Data{Name: name, Value: it.Value})
+		}
 		if f := keyField(name); f != fNone {
 			d.set(f, it.Value)
 		} else if d.Metric == nil && it.Name == "" {
-			d.Metric = parseMetric(it.Value)
+			d.Metric = parseMetricInto(it.Value, scr)
 		}
 	}
 	for _, it := range ev.UserData {
@@ -185,6 +245,9 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 			}
 		}
 	}
+	if scr != nil && unnamed > 0 {
+		scr.data = d.Data // keep the grown buffer for the next event
+	}
 	if d.DiagCode == "" {
 		for _, t := range [...]string{d.DiagText, d.Exception, ev.Message} {
 			if c := codeInText(t); c != "" {
@@ -200,24 +263,44 @@ func ExtractDetails(ev *wineventlog.Event, fieldNames []string) Details {
 // with keys in any letter case. Anything else is not a metric. It walks the
 // two outer objects itself so that dimension names need no "Metric.
 // Dimensions." prefix built and cut again for every key.
-func parseMetric(s string) *Metric {
+func parseMetric(s string) *Metric { return parseMetricInto(s, nil) }
+
+// parseMetricInto is parseMetric; with scr set, the metric and its
+// dimensions are scr's.
+func parseMetricInto(s string, scr *detailScratch) *Metric {
 	t := strings.TrimSpace(s)
 	if len(t) < 2 || t[0] != '{' || !containsFold(t, "metric") {
 		return nil
 	}
 	p := jsonFlat{s: t}
+	if scr != nil {
+		p.out = scr.dims[:0]
+	} else {
+		// Every member has a colon, so their count bounds the dimensions:
+		// one allocation instead of the slice growing through several.
+		p.out = make([]wineventlog.Data, 0, strings.Count(t, ":"))
+	}
 	var m *Metric
 	ok := p.members(func(key string) bool {
 		if !strings.EqualFold(key, "metric") || p.peek() != '{' {
 			return p.skipValue()
 		}
 		if m == nil {
-			m = &Metric{}
+			if scr != nil {
+				m = &scr.metric
+				*m = Metric{} // a failed parse of an earlier item may have left values
+			} else {
+				m = &Metric{}
+			}
 		}
 		return p.members(func(key string) bool {
 			switch {
 			case strings.EqualFold(key, "dimensions") && p.peek() == '{':
-				p.out = m.Dimensions
+				if m.Dimensions != nil {
+					p.out = m.Dimensions // a repeated key adds to the first
+				} else {
+					p.out = p.out[:0] // the buffer sized above
+				}
 				ok := p.object("")
 				m.Dimensions = p.out
 				return ok
@@ -234,14 +317,22 @@ func parseMetric(s string) *Metric {
 		})
 	})
 	p.ws()
+	if scr != nil {
+		scr.dims = p.out[:0] // keep the grown buffer for the next event
+	}
 	if !ok || p.pos != len(p.s) || m == nil {
 		return nil
 	}
-	if len(m.Dimensions) > 1 {
-		sort.Slice(m.Dimensions, func(i, j int) bool { return m.Dimensions[i].Name < m.Dimensions[j].Name })
+	// Usually written sorted already. A stable sort keeps duplicate names in
+	// document order, as sort.Slice did for the short lists metrics have,
+	// and needs no reflection.
+	if !slices.IsSortedFunc(m.Dimensions, byName) {
+		slices.SortStableFunc(m.Dimensions, byName)
 	}
 	return m
 }
+
+func byName(a, b wineventlog.Data) int { return strings.Compare(a.Name, b.Name) }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in
 // any letter case, without allocating.

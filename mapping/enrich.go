@@ -93,6 +93,9 @@ func (en *Enricher) EnrichWith(ev *wineventlog.Event, lr plog.LogRecord, extra [
 	a.flush(lr.Attributes(), &vals)
 
 	lr.Body().SetStr(en.bodyText(&x))
+	if x.scr != nil {
+		x.scr.release()
+	}
 	return x.res
 }
 
@@ -106,7 +109,9 @@ type enrichment struct {
 	entry  *EventEntry // nil for events the catalog does not know
 	gen    Generation
 	d      Details
-	res    Result
+	// scr holds parts of d for legacy events; EnrichWith releases it.
+	scr *detailScratch
+	res Result
 
 	code     *CodeEntry // nil when the code is not in the catalog
 	codeText string     // the code in canonical form, or as written
@@ -154,7 +159,28 @@ func (x *enrichment) extractDetails() {
 	if x.entry != nil {
 		fieldNames = x.entry.DataFields
 	}
-	x.d = ExtractDetails(x.ev, fieldNames)
+	x.d = extractDetails(x.ev, fieldNames, x.scratch())
+}
+
+// scratch returns the event's detailScratch, from the pool on first use:
+// only events with unnamed data (legacy ones, PowerShell's) need one.
+func (x *enrichment) scratch() *detailScratch {
+	if !x.needsScratch() {
+		return nil
+	}
+	if x.scr == nil {
+		x.scr = detailScratchPool.Get().(*detailScratch)
+	}
+	return x.scr
+}
+
+func (x *enrichment) needsScratch() bool {
+	for i := range x.ev.EventData {
+		if x.ev.EventData[i].Name == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkMetricName warns when a legacy event's Metric names another event
@@ -392,6 +418,19 @@ func (en *Enricher) bodyText(x *enrichment) string {
 		}
 	}
 	var b strings.Builder
+	// Sized once: growing through the parts cost an allocation each.
+	// The body is kept with the record, so the size is exact but for the
+	// digits of an unknown event's ID.
+	n := 0
+	if errMsg != "" {
+		n = len(" Error: ") + len(errMsg)
+	}
+	if entry != nil {
+		n += len(entry.Name) + len(": ") + len(entry.Description)
+	} else {
+		n += len("Event 4294967295 from  (not in the catalog)") + max(len(ev.ProviderName), len(ev.Channel))
+	}
+	b.Grow(n)
 	if entry != nil {
 		b.WriteString(entry.Name)
 		b.WriteString(": ")

@@ -417,3 +417,47 @@ func TestEnrichWithExtraAttributes(t *testing.T) {
 		t.Errorf("event.code replaced: %q", v.Str())
 	}
 }
+
+// Up to four extras are held in the writer itself; the first of a key wins
+// and the contract's keys are kept, as with more.
+func TestEnrichWithFewExtraAttributes(t *testing.T) {
+	en, err := NewEnricher(MustDefault(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := realRevokeFailure()
+	extra := []Attr{
+		{Key: "zzz.last", Value: "2"},
+		{Key: "log.file.name", Value: "admin.xml"},
+		{Key: "log.file.name", Value: "second.xml"},
+		{Key: AttrEventCode, Value: "must not replace"},
+	}
+	got := plog.NewLogRecord()
+	en.EnrichWith(&ev, got, extra)
+	want := plog.NewLogRecord()
+	en.Enrich(&ev, want)
+	want.Attributes().PutStr("zzz.last", "2")
+	want.Attributes().PutStr("log.file.name", "admin.xml")
+	if !got.Attributes().Equal(want.Attributes()) {
+		t.Errorf("EnrichWith = %v\nwant %v", got.Attributes().AsRaw(), want.Attributes().AsRaw())
+	}
+	prev := ""
+	for k := range got.Attributes().All() {
+		if prev != "" && !lessPath(prev, k) {
+			t.Errorf("attribute %s is written after %s", k, prev)
+		}
+		prev = k
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		lr := plog.NewLogRecord()
+		en.EnrichWith(&ev, lr, extra[:2])
+	}); n > 0 {
+		want := testing.AllocsPerRun(20, func() {
+			lr := plog.NewLogRecord()
+			en.Enrich(&ev, lr)
+		})
+		if n > want+2 { // the two extra string values
+			t.Errorf("EnrichWith with two extras allocates %v times, Enrich %v", n, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
@@ -73,6 +74,35 @@ const standardKeywordBits = 0x00ff000000000000
 // needs no slice.
 func keywordNames(mask uint64) (one string, list []string) {
 	known, rest := mask&standardKeywordBits, mask&^standardKeywordBits
+	if rest == 0 && bits.OnesCount64(known) == 1 {
+		return keywordNamesUncached(mask)
+	}
+	// The other answers allocate. A log uses a handful of masks, so the
+	// last answer for each slot is kept: the list is shared read-only, as
+	// the attribute writer copies it.
+	slot := &keywordCache[(mask*0x9E3779B97F4A7C15)>>(64-keywordCacheBits)]
+	if k := slot.Load(); k != nil && k.mask == mask {
+		return k.one, k.list
+	}
+	one, list = keywordNamesUncached(mask)
+	slot.Store(&keywordText{mask: mask, one: one, list: list})
+	return one, list
+}
+
+// keywordCacheBits sizes keywordCache: 2^bits slots, each holding the
+// answer for one mask.
+const keywordCacheBits = 4
+
+type keywordText struct {
+	mask uint64
+	one  string
+	list []string
+}
+
+var keywordCache [1 << keywordCacheBits]atomic.Pointer[keywordText]
+
+func keywordNamesUncached(mask uint64) (one string, list []string) {
+	known, rest := mask&standardKeywordBits, mask&^standardKeywordBits
 	n := bits.OnesCount64(known)
 	if rest != 0 {
 		n++
@@ -100,4 +130,8 @@ func keywordNames(mask uint64) (one string, list []string) {
 }
 
 // hexMask writes a mask as Windows does in event XML: 0x and lower-case hex.
-func hexMask(m uint64) string { return "0x" + strconv.FormatUint(m, 16) }
+// One allocation, for the result only.
+func hexMask(m uint64) string {
+	var buf [18]byte
+	return string(strconv.AppendUint(append(buf[:0], "0x"...), m, 16))
+}

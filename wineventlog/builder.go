@@ -37,13 +37,15 @@ type sysNums struct {
 // sysHas records which optional System numbers an event carries.
 type sysHas struct{ q, v, op, pid, tid bool }
 
-// setOptional points ev's optional number fields at one copy of n, for the
-// ones the event carries: one allocation for all of them.
-func (n sysNums) setOptional(ev *Event, has sysHas) {
-	if !(has.q || has.v || has.op || has.pid || has.tid) {
+func (h sysHas) any() bool { return h.q || h.v || h.op || h.pid || h.tid }
+
+// setOptional points ev's optional number fields at nums, a copy of n, for
+// the ones the event carries: one allocation for all of them, made by the
+// caller (see newItems).
+func (n sysNums) setOptional(ev *Event, has sysHas, nums *sysNums) {
+	if !has.any() {
 		return
 	}
-	nums := new(sysNums)
 	*nums = n
 	if has.q {
 		ev.Qualifiers = &nums.qualifiers
@@ -184,8 +186,10 @@ func (p *builder) finish(start, end int) {
 			ev.KeywordsText[k] = get(s)
 		}
 	}
+	var nums *sysNums
 	if n := len(p.ed) + len(p.ud); n > 0 {
-		items := make([]Data, n)
+		var items []Data
+		items, nums = newItems(n, p.has.any())
 		for k, d := range p.ed {
 			items[k] = Data{Name: get(d.name), Value: get(d.value)}
 		}
@@ -199,7 +203,44 @@ func (p *builder) finish(start, end int) {
 			ev.UserData = items[len(p.ed):]
 		}
 	}
-	p.num.setOptional(ev, p.has)
+	if nums == nil && p.has.any() {
+		nums = new(sysNums)
+	}
+	p.num.setOptional(ev, p.has, nums)
+}
+
+// newItems makes an event's n data items and, when withNums, the home of
+// its optional numbers: one allocation for both at the usual sizes, where
+// the unused items cost less than the second allocation did.
+func newItems(n int, withNums bool) ([]Data, *sysNums) {
+	if withNums {
+		switch {
+		case n <= 4:
+			b := new(itemBlock[[4]Data])
+			return b.items[:n:n], &b.nums
+		case n <= 6:
+			b := new(itemBlock[[6]Data])
+			return b.items[:n:n], &b.nums
+		case n <= 8:
+			b := new(itemBlock[[8]Data])
+			return b.items[:n:n], &b.nums
+		case n <= 12:
+			b := new(itemBlock[[12]Data])
+			return b.items[:n:n], &b.nums
+		case n <= 16:
+			b := new(itemBlock[[16]Data])
+			return b.items[:n:n], &b.nums
+		}
+		return make([]Data, n), new(sysNums)
+	}
+	return make([]Data, n), nil
+}
+
+// itemBlock is an event's data items (an array of a few sizes) and its
+// optional numbers in one object.
+type itemBlock[A any] struct {
+	items A
+	nums  sysNums
 }
 
 // guid stores raw as a GUID in the form Event documents (braces, upper
