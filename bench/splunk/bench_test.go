@@ -32,16 +32,17 @@ import (
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
+	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
 
-// batchSize matches the exporter's default batch max_size.
-const batchSize = 2000
+// batchSize is the exporter's default batch max_size.
+var batchSize = int(intunesplunkhecexporter.NewFactory().CreateDefaultConfig().(*intunesplunkhecexporter.Config).QueueConfig.Get().Batch.Get().MaxSize)
 
 // receiverBatch is the intune_connector receiver's default max_batch_size:
 // the size of the requests the exporter's queue gets in a collector.
-const receiverBatch = 1000
+var receiverBatch = intuneconnectorreceiver.NewFactory().CreateDefaultConfig().(*intuneconnectorreceiver.Config).MaxBatchSize
 
 // sink is a HEC endpoint that reads each body and answers success. It does
 // not decompress: a real Splunk does that on its own machine.
@@ -156,7 +157,7 @@ func BenchmarkEncodePost(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			total := int64(b.N) * batchSize
+			total := int64(b.N) * int64(batchSize)
 			if s.requests.Load() < int64(b.N) || s.bytes.Load() < total*200 {
 				b.Fatalf("sink saw %d requests and %d bytes for %d events", s.requests.Load(), s.bytes.Load(), total)
 			}
@@ -171,7 +172,7 @@ func BenchmarkEncodePost(b *testing.B) {
 }
 
 // BenchmarkEndToEnd200k reads a 200,000-event wevtutil export, decodes and
-// enriches it in batches of 1000 (the receiver's) and hands them to the exporter with its
+// enriches it in the receiver's default batches and hands them to the exporter with its
 // default sending queue, as a collector pipeline would; each iteration ends when the queue has drained.
 func BenchmarkEndToEnd200k(b *testing.B) {
 	const n = 200_000

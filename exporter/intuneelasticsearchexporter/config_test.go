@@ -99,7 +99,7 @@ func TestLoadConfig(t *testing.T) {
 			name: "queue_flags",
 			check: func(t *testing.T, cfg *Config) {
 				q := cfg.QueueBatchConfig.Get()
-				if !cfg.QueueBatchConfig.HasValue() || q.StorageID == nil || q.QueueSize != 2_000 || !q.BlockOnOverflow || !q.Batch.HasValue() {
+				if !cfg.QueueBatchConfig.HasValue() || q.StorageID == nil || q.QueueSize != 1_000 || !q.BlockOnOverflow || !q.Batch.HasValue() {
 					t.Errorf("queue: %+v", q)
 				}
 				if !cfg.BackOffConfig.Enabled || cfg.BackOffConfig.MaxElapsedTime != 0 {

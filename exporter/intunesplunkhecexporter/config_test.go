@@ -33,9 +33,9 @@ func TestLoadConfig(t *testing.T) {
 				!c.HealthCheck.Enabled || c.Ack.Enabled || !c.QueueConfig.HasValue() || !c.QueueConfig.Get().Batch.HasValue() {
 				t.Errorf("defaults not applied: %+v", c)
 			}
-			// Counted in records and at least twice the receiver's default
-			// batch of 1,000 (see internal/sendqueue).
-			if q := c.QueueConfig.Get(); q.Sizer != exporterhelper.RequestSizerTypeItems || q.QueueSize < 2_000 || !q.BlockOnOverflow {
+			// Counted in records, blocking when full (test/e2e checks it
+			// holds two of the receiver's default batches).
+			if q := c.QueueConfig.Get(); q.Sizer != exporterhelper.RequestSizerTypeItems || q.QueueSize != 1_000 || !q.BlockOnOverflow {
 				t.Errorf("sending queue defaults: %+v", q)
 			}
 		}},

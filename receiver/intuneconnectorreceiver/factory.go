@@ -49,7 +49,11 @@ func createDefaultConfig() component.Config {
 		IncludeFileName:      true,
 		Channels:             channels,
 		ChannelRetryInterval: 30 * time.Second,
-		MaxBatchSize:         1000,
+		// 500: half the exporters' default queue (see their READMEs), and
+		// the pipeline's memory is mostly the records in flight. The
+		// connector writes tens of events a second at most; 500 still
+		// carries a backlog at tens of thousands.
+		MaxBatchSize:         500,
 		MaxBatchDelay:        200 * time.Millisecond,
 		Retry:                retry,
 	}
