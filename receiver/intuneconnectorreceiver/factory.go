@@ -53,9 +53,9 @@ func createDefaultConfig() component.Config {
 		// the pipeline's memory is mostly the records in flight. The
 		// connector writes tens of events a second at most; 500 still
 		// carries a backlog at tens of thousands.
-		MaxBatchSize:         500,
-		MaxBatchDelay:        200 * time.Millisecond,
-		Retry:                retry,
+		MaxBatchSize:  500,
+		MaxBatchDelay: 200 * time.Millisecond,
+		Retry:         retry,
 	}
 }
 
