@@ -12,7 +12,8 @@ import (
 // Settings are the sizes an exporter chooses.
 type Settings struct {
 	// QueueSize in records. Keep it at least twice the largest request
-	// upstream (the intune_connector receiver's max_batch_size, 1,000):
+	// upstream (the intune_connector receiver's max_batch_size, 500 by
+	// default; test/e2e checks the exporters' defaults against it):
 	// a request counts against the queue until all of it is exported, so a
 	// batch split across two exports would otherwise hold the queue until
 	// FlushTimeout sends its remainder, and a request larger than the queue
