@@ -17,7 +17,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +30,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
@@ -142,13 +142,6 @@ func shutdown(b *testing.B, exp exporter.Logs) {
 	}
 }
 
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // report adds events/s, ns/event, CPU-µs/event (exporter and test server
 // together, the whole process) and allocations per event.
 func report(b *testing.B, events int, cpu time.Duration, ms0, ms1 *runtime.MemStats) {
@@ -175,7 +168,7 @@ func BenchmarkEncodeBulk(b *testing.B) {
 			ld := enriched(b, batchSize)
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			round := 0
 			for b.Loop() {
 				b.StopTimer()
@@ -186,7 +179,7 @@ func BenchmarkEncodeBulk(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu := cpuTime() - cpu0
+			cpu := cputime.Process() - cpu0
 			runtime.ReadMemStats(&ms1)
 			if got := srv.created(); got != int64(round*batchSize) {
 				b.Fatalf("server created %d documents, want %d", got, round*batchSize)
@@ -224,7 +217,7 @@ func BenchmarkQueued(b *testing.B) {
 		}
 		runtime.ReadMemStats(&ms)
 		m0, b0 := ms.Mallocs, ms.TotalAlloc
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		b.StartTimer()
 		for _, ld := range lds {
 			if err := exp.ConsumeLogs(context.Background(), ld); err != nil {
@@ -234,7 +227,7 @@ func BenchmarkQueued(b *testing.B) {
 		}
 		srv.waitFor(b, int64(sent))
 		b.StopTimer()
-		cpu += cpuTime() - c0
+		cpu += cputime.Process() - c0
 		runtime.ReadMemStats(&ms)
 		mallocs += ms.Mallocs - m0
 		bytes += ms.TotalAlloc - b0
@@ -268,7 +261,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.SetBytes(size)
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	iters := 0
 	for b.Loop() {
 		srv := newSink(b)
@@ -300,7 +293,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 		iters++
 	}
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	runtime.ReadMemStats(&ms1)
 	report(b, n*iters, cpu, &ms0, &ms1)
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")

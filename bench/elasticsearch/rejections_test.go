@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intuneelasticsearchexporter"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/esbulktest"
 )
 
@@ -67,7 +68,7 @@ func BenchmarkRejections(b *testing.B) {
 					src.CopyTo(lds[i])
 					renumber(lds[i], sent/chunk+i)
 				}
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				b.StartTimer()
 				for _, ld := range lds {
 					if err := exp.ConsumeLogs(context.Background(), ld); err != nil {
@@ -77,7 +78,7 @@ func BenchmarkRejections(b *testing.B) {
 				}
 				sink.waitFor(b, int64(sent))
 				b.StopTimer()
-				cpu += cpuTime() - c0
+				cpu += cputime.Process() - c0
 				b.StartTimer()
 			}
 			b.StopTimer()

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-intune/otelcol-intune/connector/intunemetricsconnector"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/eventfile"
 )
@@ -79,7 +80,7 @@ func BenchmarkIntuneMetrics(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for range b.N {
 		for _, ld := range batches {
 			if err := c.ConsumeLogs(context.Background(), ld); err != nil {
@@ -106,7 +107,7 @@ func BenchmarkIntuneMetrics(b *testing.B) {
 func perEvent(b *testing.B, cpu0 time.Duration, n int) {
 	events := float64(b.N * n)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/events, "cpu-ns/event")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog/evtx"
 )
@@ -56,7 +57,7 @@ func BenchmarkEVTXEnrichECS(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	events := 0
 	res := pcommon.NewResource()
 	var out []byte
@@ -85,7 +86,7 @@ func BenchmarkEVTXEnrichECS(b *testing.B) {
 		events += n
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
 	}
 	b.ReportMetric(float64(b.N*len(data))/float64(events), "bytes/event")

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
@@ -69,7 +70,7 @@ func benchPipeline(b *testing.B, export string, encode func([]byte, pcommon.Reso
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	events := 0
 	for i := 0; i < b.N; i++ {
 		if n := run(b, data, encode); n != benchEvents {
@@ -78,7 +79,7 @@ func benchPipeline(b *testing.B, export string, encode func([]byte, pcommon.Reso
 		events += benchEvents
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -30,6 +29,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-intune/otelcol-intune/exporter/intunesplunkhecexporter"
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/eventgen"
 	"github.com/otelcol-intune/otelcol-intune/mapping"
 	"github.com/otelcol-intune/otelcol-intune/receiver/intuneconnectorreceiver"
@@ -102,17 +102,6 @@ func newExporter(b *testing.B, url string, gzip bool) exporter.Logs {
 	return e
 }
 
-// processCPU is the process's user and system CPU time in nanoseconds,
-// sink included. On a machine shared with other work, cpu-ns/event is the
-// steadier figure: two dedicated cores give 2e9/cpu-ns events per second.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
 func enrichedBatch(b *testing.B, n int) plog.Logs {
 	b.Helper()
 	cat := mapping.MustDefault()
@@ -145,7 +134,7 @@ func BenchmarkEncodePost(b *testing.B) {
 			src := enrichedBatch(b, batchSize)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process().Nanoseconds()
 			b.RunParallel(func(pb *testing.PB) {
 				ld := plog.NewLogs()
 				src.CopyTo(ld)
@@ -165,7 +154,7 @@ func BenchmarkEncodePost(b *testing.B) {
 				b.Fatalf("sink counted %d events, %d were pushed", s.events.Load(), total)
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(total), "cpu-ns/event")
+			b.ReportMetric(float64(cputime.Process().Nanoseconds()-cpu0)/float64(total), "cpu-ns/event")
 			b.ReportMetric(float64(s.bytes.Load())/float64(total), "wire-bytes/event")
 		})
 	}
@@ -193,7 +182,7 @@ func BenchmarkEndToEnd200k(b *testing.B) {
 			defer s.Close()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process().Nanoseconds()
 			for i := 0; i < b.N; i++ {
 				e := newQueuedExporter(b, s.URL, gz)
 				got := exportFile(b, path, en, e)
@@ -212,7 +201,7 @@ func BenchmarkEndToEnd200k(b *testing.B) {
 				b.Fatalf("sink received %d bytes for %d events", s.bytes.Load(), int64(b.N)*n)
 			}
 			b.ReportMetric(float64(int64(b.N)*n)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(int64(b.N)*n), "cpu-ns/event")
+			b.ReportMetric(float64(cputime.Process().Nanoseconds()-cpu0)/float64(int64(b.N)*n), "cpu-ns/event")
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 	"github.com/otelcol-intune/otelcol-intune/wineventlog"
 )
 
@@ -108,7 +109,7 @@ func benchThroughput(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.SetBytes(size)
 	iters := 0
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		sink := &countingSink{want: int64(n), done: make(chan struct{})}
 		r, err := newReceiver(receiverSettings(), cfg, sink)
@@ -134,6 +135,6 @@ func benchThroughput(b *testing.B, n int) {
 	b.ReportMetric(float64(n*iters)/b.Elapsed().Seconds(), "events/s")
 	// CPU time per event does not depend on what else the machine runs:
 	// two cores give at most 2s / cpu-µs/event events per second.
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(n*iters), "cpu-µs/event")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(n*iters), "cpu-µs/event")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 }

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/otelcol-intune/otelcol-intune/internal/testsupport/cputime"
 )
 
 // countRecords reads b to the end and returns the number of records.
@@ -43,7 +45,7 @@ func benchFiles(b *testing.B, files [][]byte, opts Options) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		got := 0
 		for _, f := range files {
@@ -54,7 +56,7 @@ func benchFiles(b *testing.B, files [][]byte, opts Options) {
 		}
 	}
 	b.ReportMetric(float64(want)*float64(b.N)/time.Since(start).Seconds(), "records/s")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(want*b.N), "cpu-ns/record")
 	}
 }
