@@ -381,83 +381,80 @@ func TestEnrichWritesTreeOrder(t *testing.T) {
 }
 
 // Extra attributes land in tree order, with the contract's taking
-// precedence, so EnrichWith equals Enrich followed by PutStr of the new ones.
+// precedence and the first of a repeated key winning, so EnrichWith equals
+// Enrich followed by PutStr of the new ones; they cost no allocation beyond
+// their own values.
 func TestEnrichWithExtraAttributes(t *testing.T) {
 	en, err := NewEnricher(MustDefault(), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev := realRevokeFailure()
-	extra := []Attr{
-		{Key: "log.file.name", Value: "admin.xml"},
-		{Key: "log.file.path", Value: `C:\exports\admin.xml`},
-		{Key: "aaa.first", Value: "1"},
-		{Key: "zzz.last", Value: "2"},
-		{Key: "empty", Value: ""},
-		{Key: AttrEventCode, Value: "must not replace"},
+	tests := []struct {
+		name  string
+		extra []Attr
+		added []Attr // what EnrichWith must add to Enrich's attributes
+	}{
+		{
+			name: "many",
+			extra: []Attr{
+				{Key: "log.file.name", Value: "admin.xml"},
+				{Key: "log.file.path", Value: `C:\exports\admin.xml`},
+				{Key: "aaa.first", Value: "1"},
+				{Key: "zzz.last", Value: "2"},
+				{Key: "empty", Value: ""},
+				{Key: AttrEventCode, Value: "must not replace"},
+			},
+			added: []Attr{
+				{Key: "log.file.name", Value: "admin.xml"},
+				{Key: "log.file.path", Value: `C:\exports\admin.xml`},
+				{Key: "aaa.first", Value: "1"},
+				{Key: "zzz.last", Value: "2"},
+			},
+		},
+		{
+			name: "few_with_a_repeat",
+			extra: []Attr{
+				{Key: "zzz.last", Value: "2"},
+				{Key: "log.file.name", Value: "admin.xml"},
+				{Key: "log.file.name", Value: "second.xml"},
+				{Key: AttrEventCode, Value: "must not replace"},
+			},
+			added: []Attr{
+				{Key: "zzz.last", Value: "2"},
+				{Key: "log.file.name", Value: "admin.xml"},
+			},
+		},
 	}
-	got := plog.NewLogRecord()
-	en.EnrichWith(&ev, got, extra)
-	want := plog.NewLogRecord()
-	en.Enrich(&ev, want)
-	for _, x := range extra[:4] {
-		want.Attributes().PutStr(x.Key, x.Value)
-	}
-	if !got.Attributes().Equal(want.Attributes()) {
-		t.Errorf("EnrichWith = %v\nwant %v", got.Attributes().AsRaw(), want.Attributes().AsRaw())
-	}
-	prev := ""
-	for k := range got.Attributes().All() {
-		if prev != "" && !lessPath(prev, k) {
-			t.Errorf("attribute %s is written after %s", k, prev)
-		}
-		prev = k
-	}
-	if v, _ := got.Attributes().Get(AttrEventCode); v.Str() == "must not replace" {
-		t.Errorf("event.code replaced: %q", v.Str())
-	}
-}
-
-// Up to four extras are held in the writer itself; the first of a key wins
-// and the contract's keys are kept, as with more.
-func TestEnrichWithFewExtraAttributes(t *testing.T) {
-	en, err := NewEnricher(MustDefault(), Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := realRevokeFailure()
-	extra := []Attr{
-		{Key: "zzz.last", Value: "2"},
-		{Key: "log.file.name", Value: "admin.xml"},
-		{Key: "log.file.name", Value: "second.xml"},
-		{Key: AttrEventCode, Value: "must not replace"},
-	}
-	got := plog.NewLogRecord()
-	en.EnrichWith(&ev, got, extra)
-	want := plog.NewLogRecord()
-	en.Enrich(&ev, want)
-	want.Attributes().PutStr("zzz.last", "2")
-	want.Attributes().PutStr("log.file.name", "admin.xml")
-	if !got.Attributes().Equal(want.Attributes()) {
-		t.Errorf("EnrichWith = %v\nwant %v", got.Attributes().AsRaw(), want.Attributes().AsRaw())
-	}
-	prev := ""
-	for k := range got.Attributes().All() {
-		if prev != "" && !lessPath(prev, k) {
-			t.Errorf("attribute %s is written after %s", k, prev)
-		}
-		prev = k
-	}
-	if n := testing.AllocsPerRun(20, func() {
-		lr := plog.NewLogRecord()
-		en.EnrichWith(&ev, lr, extra[:2])
-	}); n > 0 {
-		want := testing.AllocsPerRun(20, func() {
-			lr := plog.NewLogRecord()
-			en.Enrich(&ev, lr)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := plog.NewLogRecord()
+			en.EnrichWith(&ev, got, tt.extra)
+			want := plog.NewLogRecord()
+			en.Enrich(&ev, want)
+			for _, x := range tt.added {
+				want.Attributes().PutStr(x.Key, x.Value)
+			}
+			if !got.Attributes().Equal(want.Attributes()) {
+				t.Errorf("EnrichWith = %v\nwant %v", got.Attributes().AsRaw(), want.Attributes().AsRaw())
+			}
+			prev := ""
+			for k := range got.Attributes().All() {
+				if prev != "" && !lessPath(prev, k) {
+					t.Errorf("attribute %s is written after %s", k, prev)
+				}
+				prev = k
+			}
+			if v, _ := got.Attributes().Get(AttrEventCode); v.Str() == "must not replace" {
+				t.Errorf("event.code replaced: %q", v.Str())
+			}
 		})
-		if n > want+2 { // the two extra string values
-			t.Errorf("EnrichWith with two extras allocates %v times, Enrich %v", n, want)
-		}
+	}
+
+	two := tests[1].extra[:2]
+	n := testing.AllocsPerRun(20, func() { en.EnrichWith(&ev, plog.NewLogRecord(), two) })
+	base := testing.AllocsPerRun(20, func() { en.Enrich(&ev, plog.NewLogRecord()) })
+	if n > base+2 { // the two extra string values
+		t.Errorf("EnrichWith with two extras allocates %v times, Enrich %v", n, base)
 	}
 }
