@@ -42,12 +42,16 @@ export ES_ENDPOINT=https://elasticsearch.example:9200 ES_API_KEY=placeholder
 export SPLUNK_HEC_ENDPOINT=https://splunk.example:8088 SPLUNK_HEC_TOKEN=00000000-0000-0000-0000-000000000000
 export GATEWAY_ENDPOINT=gateway.example:4317 GATEWAY_POOL=dns:///gateways.example:4317
 export INTUNE_STATE_DIR=$work/state INTUNE_EXPORTS=$work/exports
+export METRICS_OTLP_ENDPOINT=metrics.example:4317
 status=0
-for f in agent agent-gateway-pool gateway elasticsearch splunk; do
-  if out=$("$bin" validate --config "config/$f.yaml" 2>&1); then
-    echo "ok      config/$f.yaml"
+# metrics.yaml is also run beside the gateway's config, as its comment says.
+for f in agent agent-gateway-pool gateway elasticsearch splunk metrics gateway+metrics; do
+  args=()
+  for part in ${f//+/ }; do args+=(--config "config/$part.yaml"); done
+  if out=$("$bin" validate "${args[@]}" 2>&1); then
+    echo "ok      ${args[*]}"
   else
-    echo "FAILED  config/$f.yaml"; echo "$out" | sed 's/^/        /'; status=1
+    echo "FAILED  ${args[*]}"; echo "$out" | sed 's/^/        /'; status=1
   fi
 done
 exit $status
