@@ -85,7 +85,12 @@ func newExporter(cfg *Config, set exporter.Settings) (*esExporter, error) {
 
 func (e *esExporter) start(ctx context.Context, host component.Host) error {
 	e.health.Start(host)
-	httpClient, err := e.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), e.set.TelemetrySettings)
+	cc := e.cfg.ClientConfig
+	// Bulk bodies are compressed by the exporter itself, with pooled
+	// writers; left on, the client would also gzip the bodiless version
+	// check (and keep a 1.4 MiB writer alive while the collector idles).
+	cc.Compression = ""
+	httpClient, err := cc.ToClient(ctx, host.GetExtensions(), e.set.TelemetrySettings)
 	if err != nil {
 		return fmt.Errorf("http client: %w", err)
 	}
