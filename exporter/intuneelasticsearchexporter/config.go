@@ -18,6 +18,7 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 )
 
 // Config is the intune_elasticsearch exporter's configuration.
@@ -184,6 +185,9 @@ func (cfg *Config) Validate() error {
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
 	cfg.validateConnection(add)
+	if err := delivery.CheckCompression(cfg.ClientConfig.Compression, cfg.ClientConfig.CompressionParams.Level); err != nil {
+		add("%w", err)
+	}
 
 	if cfg.Index != "" {
 		if !indexNameRE.MatchString(cfg.Index) {

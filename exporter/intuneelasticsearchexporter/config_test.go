@@ -116,6 +116,8 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{name: "bad_lifecycle", wantErr: []string{`bootstrap::lifecycle: "forever" is not one of ilm, data_stream_lifecycle, none`}},
+		{name: "zstd", wantErr: []string{`compression: "zstd" is not supported: this exporter sends gzip or uncompressed bodies; use gzip or none`}},
+		{name: "gzip_level", wantErr: []string{"compression_params::level: 11 is not a gzip level (1 fastest to 9 smallest)"}},
 		{name: "no_destination", wantErr: []string{"endpoints: the value is empty (no endpoint, endpoints or cloud_id is set): set endpoints to the Elasticsearch node URLs"}},
 		{name: "conflicts", wantErr: []string{
 			"set endpoints (or endpoint) or cloud_id, not both",

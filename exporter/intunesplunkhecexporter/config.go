@@ -1,14 +1,12 @@
 package intunesplunkhecexporter
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/otelcol-intune/otelcol-intune/internal/configcheck"
 	"github.com/otelcol-intune/otelcol-intune/internal/deadletter"
+	"github.com/otelcol-intune/otelcol-intune/internal/delivery"
 )
 
 // HEC paths below the base URL.
@@ -125,15 +124,8 @@ func (c *Config) Validate() error {
 		"a POST of a full batch needs longer; every request would time out and be sent again (the default is 30s)"); err != nil {
 		errs = append(errs, err)
 	}
-	switch c.ClientConfig.Compression {
-	case "", configcompression.TypeGzip, "none":
-	default:
-		errs = append(errs, fmt.Errorf("compression: %q is not supported by HEC; use gzip or none", c.ClientConfig.Compression))
-	}
-	if c.ClientConfig.Compression == configcompression.TypeGzip {
-		if l := int(c.ClientConfig.CompressionParams.Level); l != 0 && (l < gzip.BestSpeed || l > gzip.BestCompression) {
-			errs = append(errs, fmt.Errorf("compression_params::level: %d is not a gzip level (1 fastest to 9 smallest)", l))
-		}
+	if err := delivery.CheckCompression(c.ClientConfig.Compression, c.ClientConfig.CompressionParams.Level); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxContentLength < 1024 {
 		errs = append(errs, fmt.Errorf("max_content_length: %d is below 1024 bytes", c.MaxContentLength))

@@ -57,7 +57,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_oversize", wantErr: `oversize: "drop" is not one of dead_letter, truncate`},
 		{name: "event_larger_than_request", wantErr: "max_event_size (8192) must not exceed max_content_length (4096)"},
 		{name: "bad_ack", wantErr: "ack::timeout (1s) must be at least ack::poll_interval (10s)"},
-		{name: "zstd", wantErr: `compression: "zstd" is not supported by HEC`},
+		{name: "zstd", wantErr: `compression: "zstd" is not supported`},
 		{name: "misspelt", hide: []string{"00000000-0000"}, wantErr: "hec_token: unknown setting; did you mean token?", more: []string{
 			"ack::enable: unknown setting; did you mean ack::enabled?",
 			"token: required",

@@ -2,10 +2,12 @@ package delivery
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
+	"go.opentelemetry.io/collector/config/configcompression"
 )
 
 // Bodies pools request body buffers and, when compression is on, gzip
@@ -23,6 +25,22 @@ type Bodies struct {
 // maxKeptBody is the largest buffer put back, so one huge request does not
 // pin its memory for good.
 const maxKeptBody = 64 << 20
+
+// CheckCompression validates the HTTP settings NewBodies is given: the
+// exporters compress bodies themselves and only in gzip, which both
+// Elasticsearch and HEC accept, so another algorithm would otherwise be
+// ignored without a word.
+func CheckCompression(c configcompression.Type, level configcompression.Level) error {
+	switch c {
+	case "", "none", configcompression.TypeGzip:
+	default:
+		return fmt.Errorf("compression: %q is not supported: this exporter sends gzip or uncompressed bodies; use gzip or none", c)
+	}
+	if l := int(level); c == configcompression.TypeGzip && l != 0 && (l < gzip.BestSpeed || l > gzip.BestCompression) {
+		return fmt.Errorf("compression_params::level: %d is not a gzip level (1 fastest to 9 smallest)", l)
+	}
+	return nil
+}
 
 // NewBodies returns a pool whose bodies are gzip-compressed at level when
 // gzip is true; a level of 0 or out of gzip's range is level 1, which gives
