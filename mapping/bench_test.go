@@ -64,6 +64,53 @@ func BenchmarkAppendECS(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
 }
 
+// BenchmarkEnrichThenECS asks whether the exporters would gain from
+// encoding a record while it is still in the cache, right after enrichment
+// (the receiver's goroutine), instead of after the queue, a batch later:
+// "at_once" projects each record as soon as it is enriched, "after_batch"
+// enriches a batch of 1,000 records and then projects them all.
+func BenchmarkEnrichThenECS(b *testing.B) {
+	_, en, evs := benchEvents(b)
+	res := plog.NewResourceLogs().Resource()
+	const batch = 1000
+	for _, atOnce := range []bool{true, false} {
+		name := "after_batch"
+		if atOnce {
+			name = "at_once"
+		}
+		b.Run(name, func(b *testing.B) {
+			var buf []byte
+			total, docs := 0, 0
+			project := func(lr plog.LogRecord) {
+				buf = mapping.AppendECS(buf[:0], res, lr, mapping.ECSOptions{DataStream: true})
+				total += len(buf)
+				docs++
+			}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i += batch {
+				recs := plog.NewLogRecordSlice()
+				recs.EnsureCapacity(batch)
+				for j := range batch {
+					lr := recs.AppendEmpty()
+					en.Enrich(&evs[(i+j)%len(evs)], lr)
+					if atOnce {
+						project(lr)
+					}
+				}
+				if !atOnce {
+					for j := range batch {
+						project(recs.At(j))
+					}
+				}
+			}
+			if docs == 0 || total < docs*500 {
+				b.Fatalf("%d documents of %d bytes on average; expected full ECS documents", docs, total/max(docs, 1))
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(docs), "ns/event")
+		})
+	}
+}
+
 func BenchmarkAppendHEC(b *testing.B) {
 	recs, _, _ := benchEvents(b)
 	res := plog.NewResourceLogs().Resource()
