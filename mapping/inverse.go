@@ -157,7 +157,23 @@ func (r *rebuilder) member(dec *json.Decoder, prefix, key string, top bool) erro
 		r.lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
 		return nil
 	case "ecs.version", "data_stream.type", AttrDataStreamDataset, AttrDataStreamNamespace:
-		return skipValue(dec)
+		// The projections write these as text, from the configuration.
+		// An object here holds attributes whose names only begin with
+		// one of them ("data_stream.namespace.x", un-flattened): keep
+		// those, or the document would not rebuild to itself.
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if len(raw) == 0 || raw[0] != '{' {
+			return nil
+		}
+		inner := json.NewDecoder(bytes.NewReader(raw))
+		inner.UseNumber()
+		if _, err := inner.Token(); err != nil {
+			return err
+		}
+		return r.members(inner, path, false)
 	case "trace.id", "span.id":
 		return r.traceID(dec, path)
 	}
