@@ -458,3 +458,30 @@ func TestEnrichWithExtraAttributes(t *testing.T) {
 		t.Errorf("EnrichWith with two extras allocates %v times, Enrich %v", n, base)
 	}
 }
+
+// TestECSFieldPrecedence pins the order and the winner when the record, its
+// resource and the fields the projection adds name the same key: the
+// record, then the resource, then the added field; each key written once.
+func TestECSFieldPrecedence(t *testing.T) {
+	lr := plog.NewLogRecord()
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)))
+	lr.SetTraceID(pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	lr.SetSpanID(pcommon.SpanID{1, 2, 3, 4, 5, 6, 7, 8})
+	a := lr.Attributes()
+	a.PutStr("host.name", "from-record")
+	a.PutStr("z", "last")
+	res := pcommon.NewResource()
+	// Out of tree order on purpose.
+	res.Attributes().PutStr("service.name", "svc")
+	res.Attributes().PutStr("host.name", "resource-loses")
+	res.Attributes().PutStr("span.id", "resource-span")
+	res.Attributes().PutStr("data_stream.type", "routing-only") // never a field
+	doc := AppendECS(nil, res, lr, ECSOptions{DataStream: true})
+	want := `{"@timestamp":"2024-01-02T03:04:05.000000000Z","ecs":{"version":"` + ECSVersion + `"},` +
+		`"data_stream":{"dataset":"intune_connector.events","namespace":"default","type":"logs"},` +
+		`"host":{"name":"from-record"},"service":{"name":"svc"},"span":{"id":"resource-span"},` +
+		`"trace":{"id":"0102030405060708090a0b0c0d0e0f10"},"z":"last"}`
+	if string(doc) != want {
+		t.Errorf("ECS document\n got %s\nwant %s", doc, want)
+	}
+}

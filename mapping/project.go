@@ -276,16 +276,25 @@ func (v *recordView) see(k string, val pcommon.Value) (routing bool) {
 
 // collectFields returns the record's and the resource's attributes, plus
 // the data_stream fields when ds is set, in tree order; on a duplicate key
-// the record's value wins. Routing attributes go to the view only.
+// the record's value wins, then the resource's. Routing attributes go to
+// the view only.
+//
+// The three groups are put in order apart and merged: the record's
+// attributes arrive in order from the enricher, the resource's are few and
+// usually in order too, and the added fields are written in order, so each
+// check is linear where sorting them together would not be ("data_stream"
+// sorts between a record's and a resource's keys).
 func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, ds *ECSOptions) ([]field, recordView) {
 	var view recordView
 	attrs := lr.Attributes()
 	ra := res.Attributes()
 	n := attrs.Len() + ra.Len() + 5
-	if cap(*scratch) < 2*n {
-		*scratch = make([]field, 0, 2*n)
+	if cap(*scratch) < 3*n {
+		*scratch = make([]field, 0, 3*n)
 	}
-	buf := *scratch
+	// One after the other in buf: the record's fields, the resource's, the
+	// merge of the resource's with the added ones, and the final merge.
+	buf := (*scratch)[:cap(*scratch)]
 	rec := buf[:0:n]
 	for k, v := range attrs.All() {
 		if !view.see(k, v) {
@@ -293,29 +302,45 @@ func collectFields(scratch *[]field, res pcommon.Resource, lr plog.LogRecord, ds
 		}
 	}
 	sortFields(rec)
-	other := buf[len(rec):len(rec):n]
+	end := len(rec)
+	fromRes := buf[end:end:n]
 	for k, v := range ra.All() {
 		if !isRoutingAttr(k) {
-			other = append(other, field{k, v})
+			fromRes = append(fromRes, field{k, v})
 		}
 	}
+	sortFields(fromRes)
+	end += len(fromRes)
+	var addedArr [5]field
+	added := addedArr[:0] // in tree order as appended
 	if ds != nil {
-		other = append(other,
+		added = append(added,
 			field{AttrDataStreamDataset, dataStreamValue(view.dsDatasetV, ds.Dataset, DefaultDataStreamDataset)},
 			field{AttrDataStreamNamespace, dataStreamValue(view.dsNamespaceV, ds.Namespace, DefaultDataStreamNamespace)},
 			field{"data_stream.type", constValue("logs")})
 	}
-	if id := lr.TraceID(); !id.IsEmpty() {
-		other = append(other, field{"trace.id", pcommon.NewValueStr(id.String())})
-	}
 	if id := lr.SpanID(); !id.IsEmpty() {
-		other = append(other, field{"span.id", pcommon.NewValueStr(id.String())})
+		added = append(added, field{"span.id", pcommon.NewValueStr(id.String())})
 	}
-	if len(other) == 0 {
+	if id := lr.TraceID(); !id.IsEmpty() {
+		added = append(added, field{"trace.id", pcommon.NewValueStr(id.String())})
+	}
+	var other []field
+	switch {
+	case len(added) == 0 && len(fromRes) == 0:
+		*scratch = buf[:end] // what releaseFields clears
 		return rec, view
+	case len(added) == 0:
+		other = fromRes
+	case len(fromRes) == 0:
+		other = added
+	default:
+		other = mergeFields(buf[end:end], fromRes, added)
+		end += len(other)
 	}
-	sortFields(other)
-	return mergeFields(buf[n:n], rec, other), view
+	out := mergeFields(buf[end:end], rec, other)
+	*scratch = buf[:end+len(out)]
+	return out, view
 }
 
 // dataStreamValue is the record's own value when it has one, else the
@@ -350,10 +375,11 @@ func constValue(s string) pcommon.Value {
 // they are the projections' only per-record allocation.
 var fieldPool = sync.Pool{New: func() any { s := make([]field, 0, 128); return &s }}
 
-// releaseFields clears the pcommon values (so the pool holds no record
-// alive) and returns the slice to the pool.
+// releaseFields clears the pcommon values collectFields stored (so the
+// pool holds no record alive) and returns the slice to the pool.
 func releaseFields(p *[]field) {
-	clear((*p)[:cap(*p)])
+	clear(*p)
+	*p = (*p)[:0]
 	if cap(*p) <= 1024 {
 		fieldPool.Put(p)
 	}
