@@ -66,19 +66,28 @@ func BenchmarkAppendECS(b *testing.B) {
 		{"receiver_resource", receiver},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			var buf []byte
-			total := 0
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				buf = mapping.AppendECS(buf[:0], tc.res, recs[i%len(recs)], mapping.ECSOptions{DataStream: true})
-				total += len(buf)
-			}
-			if total < b.N*500 {
-				b.Fatalf("documents average %d bytes; expected full ECS documents", total/b.N)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+			benchProjection(b, recs, "ECS documents", func(buf []byte, lr plog.LogRecord) []byte {
+				return mapping.AppendECS(buf, tc.res, lr, mapping.ECSOptions{DataStream: true})
+			})
 		})
 	}
+}
+
+// benchProjection runs project over the records and checks that it wrote
+// full documents.
+func benchProjection(b *testing.B, recs []plog.LogRecord, what string, project func([]byte, plog.LogRecord) []byte) {
+	var buf []byte
+	total := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = project(buf[:0], recs[i%len(recs)])
+		total += len(buf)
+	}
+	if total < b.N*500 {
+		b.Fatalf("%s average %d bytes; expected full ones", what, total/b.N)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
 }
 
 // BenchmarkEnrichThenECS asks whether the exporters would gain from
@@ -131,18 +140,9 @@ func BenchmarkEnrichThenECS(b *testing.B) {
 func BenchmarkAppendHEC(b *testing.B) {
 	recs, _, _ := benchEvents(b)
 	res := plog.NewResourceLogs().Resource()
-	var buf []byte
-	total := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		buf = mapping.AppendHEC(buf[:0], res, recs[i%len(recs)], mapping.HECOptions{})
-		total += len(buf)
-	}
-	if total < b.N*500 {
-		b.Fatalf("events average %d bytes; expected full HEC events", total/b.N)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+	benchProjection(b, recs, "HEC events", func(buf []byte, lr plog.LogRecord) []byte {
+		return mapping.AppendHEC(buf, res, lr, mapping.HECOptions{})
+	})
 }
 
 // BenchmarkRecordMemory reports the heap a finished record keeps alive,
