@@ -118,11 +118,7 @@ FUZZ_TARGETS = \
 	./internal/configcheck/:FuzzParseDuration
 
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=0 $$pkg; \
-	done
+	@FUZZTIME=$(FUZZTIME) GO="$(GO)" scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # --- Packages: MSI, zip, .deb, .rpm, SBOMs, checksums (packaging/README.md) ---
 # The version is builder-config.yaml's dist::version, which the collector
